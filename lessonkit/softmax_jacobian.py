@@ -230,8 +230,8 @@ class BlitExplorer(Explorer):
             self.fig.draw_artist(artist)
         width, height = canvas.get_width_height(physical=True)
         buffer = io.BytesIO()
-        PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
-            buffer, format="png", compress_level=1)
+        pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        pixels.convert("RGB").save(buffer, format="png", compress_level=1)  # fast; the figure is opaque
         return buffer.getvalue()
 
     def refresh(self) -> None:

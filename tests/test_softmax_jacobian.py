@@ -305,3 +305,32 @@ def test_the_closed_form_matches_autograd_on_every_case():
         z = torch.log(p).requires_grad_()
         jacobian = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, dim=0), z)
         assert torch.allclose(jacobian, solution_jacobian(p), atol=1e-6)
+
+
+def test_an_error_in_update_is_shown_and_the_last_picture_kept(explorer, monkeypatch):
+    before = bytes(explorer.image.value)
+
+    def broken(**values):
+        raise ValueError("a deliberate failure")
+
+    monkeypatch.setattr(explorer, "update", broken)
+    explorer.controls["z0"].value = 3.0
+    assert isinstance(explorer.last_error, ValueError)
+    assert "a deliberate failure" in explorer.note.value
+    shown = "".join(out.get("text", "") for out in explorer.output.outputs)
+    assert "Traceback" in shown
+    assert bytes(explorer.image.value) == before
+    monkeypatch.undo()
+    explorer.controls["z0"].value = 4.0  # and it recovers
+    assert explorer.note.value == ""
+    assert bytes(explorer.image.value) != before
+
+
+def test_the_explorer_does_not_touch_pyplot():
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    e = lesson.SoftmaxExplorer()
+    e.controls["temperature"].value = 0.5
+    assert plt.get_fignums() == open_before
+    e.close()
