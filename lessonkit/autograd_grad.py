@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import matplotlib
 import numpy as np
 import torch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake
 from lessonkit.figures import COLORS, new_figure
@@ -261,6 +261,8 @@ class FiniteDifferenceExplorer(Explorer):
                                  label="secant (central difference)")
         (self.ends,) = ax.plot([], [], "o", color=COLORS["red"], ms=5)
         ax.set_xlabel("x")
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.85)
         ax = self.ax_error
         self.error_lines = {}
