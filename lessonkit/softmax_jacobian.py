@@ -274,7 +274,8 @@ class SoftmaxExplorer(BlitExplorer):
     def draw(self, fig):
         self.bars_ax, self.jac_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
         names = [f"p{i}" for i in range(self.classes)]
-        self.bars = self.bars_ax.bar(names, [1 / self.classes] * self.classes, color=COLORS["blue"], width=0.6)
+        uniform = [1 / self.classes] * self.classes
+        self.bars = self.bars_ax.bar(names, uniform, color=COLORS["blue"], width=0.6)
         self.bar_labels = [self.bars_ax.text(k, 0, "", ha="center", va="bottom", fontsize=9)
                            for k in range(self.classes)]
         self.bars_ax.axhline(1 / self.classes, color=COLORS["grey"], linestyle=":", linewidth=1)
@@ -307,13 +308,13 @@ class SoftmaxExplorer(BlitExplorer):
     def _note(scaled: torch.Tensor, p: np.ndarray) -> str | None:
         if not np.isfinite(p).all():
             if scaled.max().item() > FLOAT32_EXP_LIMIT:
-                return (f"NaN: the largest z/T is {scaled.max().item():.0f} > 88.7, so exp(z/T) overflowed to inf "
-                        "and inf/inf = NaN. Subtract the max first (untick 'naive').")
-            return (f"NaN: every z/T is below -103 (the largest is {scaled.max().item():.0f}), so every exp(z/T) "
-                    "underflowed to 0 and 0/0 = NaN. Subtract the max first (untick 'naive').")
+                return (f"NaN: the largest z/T is {scaled.max().item():.0f} > 88.7, so exp(z/T) overflowed "
+                        "to inf and inf/inf = NaN. Subtract the max first (untick 'naive').")
+            return (f"NaN: every z/T is below -103 (the largest is {scaled.max().item():.0f}), so every "
+                    "exp(z/T) underflowed to 0 and 0/0 = NaN. Subtract the max first (untick 'naive').")
         if p.max() > 0.999:
-            return (f"saturated: p is almost one-hot (max p = {p.max():.4f}), so every Jacobian entry is ≈ 0 "
-                    "and almost no gradient flows back.")
+            return (f"saturated: p is almost one-hot (max p = {p.max():.4f}), so every Jacobian entry "
+                    "is ≈ 0 and almost no gradient flows back.")
         if p.max() - p.min() < 0.01:
             return "nearly uniform: at this temperature the logits barely matter (p ≈ 1/3 each)."
         return None
@@ -329,8 +330,8 @@ def _softmax_cases():
     return [
         (torch.tensor([2.0, 1.0, 0.1]), 0),                            # the worked example
         (torch.rand(3, 4, generator=generator) * 3, 0),                  # columns are samples
-        (torch.tensor([[4.0, 3.0, 2.0, 1.0], [3.0, 1.0, 4.0, 5.0]]), 1),  # rows are samples
         (torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0], [-1.0, 4.0, 2.0]]), 1),  # square: keepdim matters
+        (torch.tensor([[4.0, 3.0, 2.0, 1.0], [3.0, 1.0, 4.0, 5.0]]), 1),  # rows are samples
         (torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -999.0]]), 1),  # over- and underflow
         (masked, 1),                                                     # masked logits (-inf -> p = 0)
     ]
@@ -355,8 +356,19 @@ def _normalised_over_everything(answer, z, dim) -> bool:
     return z.dim() > 1 and _close(answer, torch.exp(z) / torch.exp(z).sum())
 
 
-def _without_keepdim(z, dim):
-    return torch.exp(z) / torch.exp(z).sum(dim=dim)
+def _forgot_keepdim(answer, z, dim) -> bool:
+    """A reduction without keepdim=True broadcast against the wrong slices (silent on square inputs)."""
+    if z.dim() < 2:
+        return False
+    shifted = torch.exp(z - z.amax(dim=dim, keepdim=True))
+    wrongly_shifted = torch.exp(z - z.amax(dim=dim))
+    candidates = []
+    for numerator, keep in ((torch.exp(z), False), (shifted, False), (wrongly_shifted, True)):
+        try:
+            candidates.append(numerator / numerator.sum(dim=dim, keepdim=keep))
+        except RuntimeError:  # shapes that do not broadcast: the learner's code raised instead
+            pass
+    return any(_close(answer, candidate) for candidate in candidates)
 
 
 def _global_max_shift(z, dim):
@@ -411,9 +423,10 @@ stable_softmax = Exercise(
                 "Softmax returns probabilities, each between 0 and 1.",
                 wrong=lambda z, dim: torch.log_softmax(z, dim=dim)),
         Mistake("forgot keepdim=True",
-                "Without `keepdim=True` the sum loses the dimension `dim`, and broadcasting then divides "
-                "by the wrong slice's total (on a square input it runs silently). Keep the dimension.",
-                wrong=_without_keepdim),
+                "Without `keepdim=True` a reduction along `dim` (the max or the sum) loses that "
+                "dimension, and broadcasting then lines its results up with the wrong slices of `z` "
+                "(on a square input, silently). Keep the dimension.",
+                test=_forgot_keepdim),
     ],
     error_hints=[
         ErrorHint(r"unsupported operand type.*return_types\.max|return_types\.max",
@@ -497,7 +510,7 @@ jacobian_from_p = Exercise(
                 wrong=lambda p: torch.diag(p) - p.dot(p)),
     ],
     error_hints=[
-        ErrorHint(r"self must be a matrix|both arguments to matmul need to be at least 1D|mat2 must be a matrix",
+        ErrorHint(r"self must be a matrix|mat2 must be a matrix|arguments to matmul need to be at least 1D",
                   "`torch.mm` needs 2-D matrices, and `p` is 1-D. `torch.outer(p, p)` (or "
                   "`p[:, None] * p[None, :]`) makes the n x n matrix of products.",
                   name="matrix product of 1-D tensors"),
@@ -514,5 +527,6 @@ jacobian_from_p = Exercise(
 def jacobian_from_p(p):
     return torch.diag(p) - torch.outer(p, p)    # J_ij = p_i (delta_ij - p_j)
 """,
-    success="Symmetric, positive diagonal, negative off-diagonal, rows summing to zero: the softmax Jacobian.",
+    success="Symmetric, positive diagonal, negative off-diagonal, rows summing to zero: "
+            "the softmax Jacobian.",
 )

@@ -177,6 +177,10 @@ def naive(z, dim):
     return torch.exp(z) / torch.exp(z).sum(dim=dim, keepdim=True)
 
 
+def naive_no_keepdim(z, dim):
+    return torch.exp(z) / torch.exp(z).sum(dim=dim)
+
+
 def global_max_softmax(z, dim):
     e = torch.exp(z - z.max())
     return e / e.sum(dim=dim, keepdim=True)
@@ -190,6 +194,11 @@ def log_probabilities(z, dim):
 def no_keepdim(z, dim):
     e = torch.exp(z - z.max(dim=dim, keepdim=True).values)
     return e / e.sum(dim=dim)
+
+
+def max_without_keepdim(z, dim):
+    e = torch.exp(z - z.max(dim=dim).values)
+    return e / e.sum(dim=dim, keepdim=True)
 
 
 def max_pair(z, dim):
@@ -230,6 +239,8 @@ def test_softmax_recheck_after_a_wrong_answer_is_correct():
     (global_max_softmax, "subtracted the max of the whole tensor"),
     (log_probabilities, "returns log-probabilities"),
     (no_keepdim, "forgot keepdim=True"),
+    (naive_no_keepdim, "forgot keepdim=True"),
+    (max_without_keepdim, "forgot keepdim=True"),
     (max_pair, "used the (values, indices) pair of max"),
     (builtin, "calls the built-in softmax"),
     (in_place, "modifies its input"),
@@ -237,8 +248,22 @@ def test_softmax_recheck_after_a_wrong_answer_is_correct():
 def test_softmax_names_each_mistake(answer, name):
     result = lesson.stable_softmax.check(answer)
     assert result.status is Status.INCORRECT
-    assert result.mistake == name
+    assert result.mistake == name, result
     assert "0.659" not in result.message and "0.6590" not in result.message  # no expected value leaks
+
+
+def test_softmax_keepdim_error_on_a_non_square_input_is_named():
+    case = (torch.tensor([[4.0, 3.0, 2.0, 1.0], [3.0, 1.0, 4.0, 5.0]]), 1)
+    result = lesson.stable_softmax._explain_error(_raised(no_keepdim, *case), case)
+    assert result.mistake == "forgot keepdim=True"
+
+
+def _raised(fn, *args):
+    try:
+        fn(*args)
+    except Exception as error:  # noqa: BLE001
+        return error
+    raise AssertionError("expected an error")
 
 
 def test_softmax_torch_amax_variant_is_accepted():
