@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.patches import Rectangle
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
 from lessonkit.figures import COLORS, heatmap, new_figure
@@ -101,10 +102,17 @@ def plot_squared_errors(prediction, target):
         f"target {tuple(target.shape)}": target,
         f"squared errors {tuple(squared.shape)}\nmean = {squared.mean().item():.4g}": squared,
     }
+    top = 1.4 * max(float(v.abs().max()) for v in panels.values()) or 1.0
     fig, axes = new_figure(1, 3, width=8.4, height=3.2)
     for ax, (title, values) in zip(axes, panels.items()):
-        heatmap(ax, _as_matrix(values), diverging=False, fmt="{:g}")
+        image, _ = heatmap(ax, _as_matrix(values), diverging=False, fmt="{:g}")
+        image.set_cmap("Oranges")
+        image.set_clim(0, top)   # one colour scale for the three panels
         ax.set_title(title)
+    if squared.shape not in (prediction.shape, target.shape):   # broadcasting made a bigger table
+        for i in range(min(squared.shape[-2:])):
+            axes[2].add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, lw=2.5, ec=COLORS["blue"]))
+        axes[2].set_xlabel("only the outlined cells pair a prediction\nwith its own label", fontsize=9)
     return fig
 
 
@@ -142,7 +150,7 @@ def plot_mse_vs_cross_entropy(y: float = 1.0):
     left.legend(loc="upper center")
     for ax in (left, right):
         ax.axvspan(-8, -3, color=COLORS["grey"], alpha=0.12, lw=0)
-    right.annotate("confidently wrong:\nMSE's gradient vanishes", (-5.5, -0.6), ha="center", fontsize=9)
+    right.annotate("confidently wrong,\nyet MSE's\ngradient ≈ 0", (-5.5, -0.55), ha="center", fontsize=9)
     return fig
 
 

@@ -19,6 +19,7 @@ def test_squared_errors_shows_prediction_target_and_errors():
     assert errors.images[0].get_array().shape == (3, 3)
     assert {t.get_text() for t in errors.texts} == {"9"}
     assert "mean = 9" in errors.get_title()
+    assert len(errors.patches) == 0            # same shapes: nothing to outline
 
 
 def test_squared_errors_shows_the_broadcast_table():
@@ -28,6 +29,7 @@ def test_squared_errors_shows_the_broadcast_table():
     assert target.images[0].get_array().shape == (1, 4)
     assert errors.images[0].get_array().shape == (4, 4)
     assert "mean = 2.5" in errors.get_title()
+    assert len(errors.patches) == 4            # the diagonal: the only meaningful pairs are outlined
 
 
 def test_bce_curves_have_loss_and_gradient_for_both_labels():
