@@ -155,7 +155,9 @@ class TangentExplorer(Explorer):
     f(z0) and f'(z0) are shown as text under the picture (``explorer.readout``).
 
     Speed: text is the slowest thing matplotlib draws here (about 0.5 ms per label), so the figure
-    holds little of it -- short titles, few ticks, no mathtext -- and the readout is HTML.
+    holds little of it -- short titles, few ticks, no mathtext -- and the readout is HTML. The axes'
+    decorations (ticks, labels, grid, titles) are drawn once per set of axis limits into a background
+    image; moving z0 or toggling ``naive`` only redraws the curves on top of it.
     """
 
     width = 7.5
@@ -210,6 +212,11 @@ class TangentExplorer(Explorer):
             }
         self.markers = [ax.axvline(0.0, color=COLORS["grey"], linewidth=0.8, linestyle=":")
                         for ax in (self.ax_value, self.ax_slope)]
+        self.background = fig.figimage(np.zeros((1, 1, 4)), zorder=-10, origin="upper")
+        self._background_limits = self._last_limits = None
+        self.decorations = [part for ax in (self.ax_value, self.ax_slope)
+                            for part in (ax.patch, ax.title, ax.xaxis, ax.yaxis, *ax.spines.values())
+                            if part.get_visible()]
 
     def update(self, functions, z0, axis, naive):
         low, high = axis
@@ -242,8 +249,41 @@ class TangentExplorer(Explorer):
             ax.set_xlim(low, high)
         self.ax_value.set_ylim(*_padded(value_range, default=(-1.0, 1.0)))
         self.ax_slope.set_ylim(*_padded(slope_range, default=(-0.05, 1.05)))
+        self._refresh_background()
         self.readout.value = "<br>".join(lines)
         return "; ".join(notes) or None
+
+    # ---- the cached background: axes decorations drawn once per set of limits ----
+    def _limits(self):
+        return tuple(lim for ax in (self.ax_value, self.ax_slope) for lim in (*ax.get_xlim(), *ax.get_ylim()))
+
+    def _refresh_background(self):
+        """Full draw when the limits just changed (an axis drag); from the second render with the same
+        limits on, draw the decorations once into the background and only the data on top of it."""
+        limits, previous = self._limits(), self._last_limits
+        self._last_limits = limits
+        if limits == self._background_limits:
+            self._show_decorations(False)
+            return
+        if limits != previous:
+            self._show_decorations(True)
+            return
+        data = [artist for parts in self.artists.values() for artist in parts.values()] + self.markers
+        shown = [artist.get_visible() for artist in data]
+        for artist in data:
+            artist.set_visible(False)
+        self._show_decorations(True)
+        self.fig.canvas.draw()
+        self.background.set_data(np.asarray(self.fig.canvas.buffer_rgba()).copy())
+        self._show_decorations(False)
+        for artist, visible in zip(data, shown):
+            artist.set_visible(visible)
+        self._background_limits = limits
+
+    def _show_decorations(self, on: bool):
+        self.background.set_visible(not on)
+        for part in self.decorations:
+            part.set_visible(on)
 
     @staticmethod
     def _place(parts, zs, z0, values, slopes, value, slope):

@@ -1,5 +1,6 @@
 """Lesson 1 (activation functions): plots, the tangent explorer and the exercise checks."""
 
+import io
 import math
 
 import numpy as np
@@ -162,6 +163,33 @@ def test_naive_sigmoid_shows_nan_without_breaking(explorer):
     _sweep(explorer, "z0", [-10.0, 10.0])
     _move(explorer, "axis", (-6.0, 6.0))
     assert "NaN" not in explorer.note.value
+
+
+def _pixels(png):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
+
+
+def test_cached_background_renders_the_same_picture_as_a_full_draw():
+    cached = lesson.TangentExplorer()
+    _move(cached, "z0", 1.0)
+    _move(cached, "z0", 1.5)  # same limits twice: decorations come from the cached background
+    assert cached.background.get_visible() and not cached.ax_value.xaxis.get_visible()
+    full = lesson.TangentExplorer()
+    _move(full, "axis", (-5.0, 5.0))
+    _move(full, "z0", 1.5)  # caches the background of (-5, 5)
+    _move(full, "axis", (-6.0, 6.0))  # limits just changed, nothing cached for them: a full draw
+    assert full.ax_value.xaxis.get_visible() and not full.background.get_visible()
+    assert cached.values == full.values
+    differ = (_pixels(cached.image.value) != _pixels(full.image.value)).any(axis=-1)
+    assert differ.mean() < 1e-3  # only where a line crosses a spine (drawn in a different order)
+    # back to limits whose background is cached: still the same picture
+    _move(full, "z0", 1.5 + 0.05)
+    _move(full, "z0", 1.5)
+    assert (_pixels(full.image.value) != _pixels(cached.image.value)).any(axis=-1).mean() < 1e-3
+    cached.close()
+    full.close()
 
 
 # --------------------------------------------------------------------------------------------------
