@@ -226,6 +226,8 @@ class TangentExplorer(Explorer):
             notes.append("the z-axis range is empty, so it is widened by 1 on each side")
         if not functions:
             notes.append("no function selected: pick at least one (Ctrl/Shift-click selects several)")
+        if naive and "sigmoid" not in functions:
+            notes.append("the exp(z)/(1+exp(z)) option changes sigmoid only, which is not selected")
         if not low <= z0 <= high:
             notes.append(f"z\u2080 = {z0:g} lies outside the z-axis range [{low:g}, {high:g}]")
         z = torch.linspace(low, high, self.points)

@@ -163,6 +163,8 @@ def test_naive_sigmoid_shows_nan_without_breaking(explorer):
     _sweep(explorer, "z0", [-10.0, 10.0])
     _move(explorer, "axis", (-6.0, 6.0))
     assert "NaN" not in explorer.note.value
+    _move(explorer, "functions", ("relu",))
+    assert "changes sigmoid only" in explorer.note.value
 
 
 def _pixels(png):
