@@ -327,3 +327,32 @@ def test_exercise2_hints_are_progressive_and_unlock_the_solution():
         assert f"hint {number} of" in exercise.hint().title
     assert "4*x + 2" in exercise.solution().text
     exercise._hints_shown = 0
+
+
+def test_an_error_in_a_callback_is_shown_not_lost(explorer, monkeypatch):
+    before = bytes(explorer.image.value)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a deliberate failure")
+
+    monkeypatch.setattr(lesson, "descend", broken)
+    explorer.controls["lr"].value = 0.2
+    assert isinstance(explorer.last_error, ValueError)
+    assert "a deliberate failure" in explorer.note.value
+    assert "Traceback" in "".join(out.get("text", "") for out in explorer.output.outputs)
+    assert bytes(explorer.image.value) == before  # the last good picture stays
+    monkeypatch.undo()
+    explorer.controls["lr"].value = 0.3
+    assert explorer.note.value == "" and bytes(explorer.image.value) != before
+
+
+def test_explorer_png_is_opaque_and_not_registered_with_pyplot(explorer):
+    import io
+
+    import matplotlib.pyplot as plt
+    import PIL.Image
+
+    assert plt.get_fignums() == []
+    image = PIL.Image.open(io.BytesIO(bytes(explorer.image.value)))
+    assert image.mode == "RGB" and image.size == (int(8.4 * 80), int(3.6 * 80))
+    assert explorer.renders == 1
