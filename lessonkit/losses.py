@@ -200,6 +200,11 @@ class LogitLossExplorer(Explorer):
         controls, _, note, output = self.widget.children
         self.widget.children = (controls, widgets.HBox([self.image, self.readout]), note, output)
 
+    def close(self) -> None:
+        super().close()
+        self.readout.close()
+        self.scene.clear()
+
     def make_controls(self):
         return {
             "z": widgets.FloatSlider(value=2.0, min=-120.0, max=120.0, step=0.1, description="logit z",

@@ -274,3 +274,9 @@ def test_solution_unlocks_after_the_last_hint(exercise):
         exercise.hint()
     assert exercise.solution().text.strip()
     exercise._hints_shown = 0
+
+
+def test_close_frees_the_readout_and_the_scene():
+    explorer = lesson.LogitLossExplorer()
+    explorer.close()
+    assert explorer.readout.comm is None and not explorer.scene.axes
