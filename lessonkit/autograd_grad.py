@@ -186,6 +186,7 @@ FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sqrt(x)": torch.sqrt,
 }
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DTYPE_COLORS = {"float32": COLORS["orange"], "float64": COLORS["purple"]}
 LOG10_STEPS = np.arange(-12.0, 0.001, 0.25)  # the h axis of the error curves
 STEPS = 10.0 ** LOG10_STEPS
 ERROR_FLOOR, ERROR_CEILING = 1e-17, 1e2
@@ -301,12 +302,12 @@ class FiniteDifferenceExplorer(Explorer):
         curve_legend = ax.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
         ax = self.ax_error
         self.error_lines = {}
-        for name, color in (("float32", COLORS["orange"]), ("float64", COLORS["purple"])):
+        for name, color in DTYPE_COLORS.items():
             (self.error_lines[name],) = ax.plot(STEPS, np.ones_like(STEPS), color=color,
                                                 lw=1.5, label=name)
         ax.axvline(GRADCHECK_EPS, color=COLORS["grey"], ls=":", lw=1)
         ax.text(GRADCHECK_EPS * 1.3, 3e-17, "gradcheck's h", fontsize=8, color=COLORS["grey"])
-        (self.marker,) = ax.plot([1e-3], [1.0], "o", color="black", ms=7, zorder=5)
+        (self.marker,) = ax.plot([1e-3], [1.0], "o", markeredgecolor="black", ms=8, zorder=5)
         ax.set_xscale("log")
         ax.set_yscale("log")
         _plain_log_ticks(ax.xaxis, [1e-12, 1e-9, 1e-6, 1e-3, 1.0])
@@ -319,7 +320,7 @@ class FiniteDifferenceExplorer(Explorer):
         error_legend = ax.legend(loc="lower left", fontsize=8)
         # what changes: the left panel's data, ticks, title and legend (drawn over the lines), the
         # error curves, the marker and their legend; the rest is one bitmap
-        self.ax_curve.set_title(" ", fontsize=10)
+        self.ax_curve.set_title(" ", fontsize=9)
         self.capture_background([
             self.curve, self.tangent, self.secant, self.ends, self.ax_curve.xaxis, self.ax_curve.yaxis,
             self.ax_curve.title, curve_legend, *self.error_lines.values(), self.marker, error_legend])
@@ -333,9 +334,10 @@ class FiniteDifferenceExplorer(Explorer):
         estimate = central_differences(f, x, np.array([h]), precision)
         error = relative_error(estimate, exact)[0]
         self.marker.set_data([h], [error])
+        self.marker.set_markerfacecolor(DTYPE_COLORS[dtype])
         self._draw_curve(f, x, h, float(estimate[0]), autograd_derivative(f, x, precision), precision)
-        self.ax_curve.set_title(f"{function} at x = {x:g}: autograd {exact:.6g}, "
-                                f"difference {float(estimate[0]):.6g}", fontsize=10)
+        self.ax_curve.set_title(f"{function} at x = {x:g}, {dtype}: autograd {exact:.6g}, "
+                                f"difference {float(estimate[0]):.6g}", fontsize=9)
         return self._note(function, f, x, h, float(estimate[0]), exact, error, precision)
 
     def _draw_curve(self, f, x: float, h: float, slope_fd: float, slope_ad: float, precision) -> None:
