@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
 from lessonkit.figures import COLORS, mark_points, new_figure
@@ -141,12 +143,13 @@ def _landscape_grid(limit: float = LIMIT, n: int = 241):
     return xs, ys, himmelblau(np.stack([xs, ys], axis=-1))
 
 
-def draw_landscape(ax, limit: float = LIMIT, *, filled: bool = True, labels: bool = True):
+def draw_landscape(ax, limit: float = LIMIT, *, filled: bool = True, labels: bool = True, levels: int = 14):
     """Log-spaced contours of f on ``ax`` with the four minima starred (and lettered)."""
     xs, ys, f = _landscape_grid(limit)
-    levels = np.logspace(-1, 3.3, 14)
-    if filled:
-        ax.contourf(xs, ys, np.log10(f + 1e-3), levels=30, cmap="Greys_r", alpha=0.45)
+    levels = np.logspace(-1, 3.3, levels)
+    if filled:  # an image, not contourf: it renders in a fraction of the time (the explorer redraws often)
+        ax.imshow(np.log10(f + 1e-3), origin="lower", extent=(-limit, limit, -limit, limit), cmap="Greys_r",
+                  alpha=0.45, interpolation="bilinear")
     ax.contour(xs, ys, f, levels=levels, colors="0.35", linewidths=0.6, alpha=0.7)
     mark_points(ax, MINIMA.numpy(), labels=list(MINIMUM_NAMES) if labels else None, color="gold", size=140)
     ax.set_xlim(-limit, limit)
@@ -373,6 +376,7 @@ class HimmelblauExplorer(Explorer):
 
     width = 9.5
     height = 4.2
+    dpi = 72
 
     def __init__(self, cache: ExplorerCache | None = None) -> None:
         self.cache = cache or precompute_explorer()
@@ -392,7 +396,7 @@ class HimmelblauExplorer(Explorer):
 
     def draw(self, fig):
         self.ax_path, self.ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-        draw_landscape(self.ax_path, labels=True)
+        draw_landscape(self.ax_path)
         (self.path_line,) = self.ax_path.plot([], [], "-", lw=2, color=COLORS["red"])
         (self.start_dot,) = self.ax_path.plot([], [], "o", color="white", markeredgecolor="black", markersize=7)
         (self.end_dot,) = self.ax_path.plot([], [], "X", color=COLORS["red"], markeredgecolor="black", markersize=9)
@@ -403,11 +407,15 @@ class HimmelblauExplorer(Explorer):
         self.ax_loss.set_yscale("log")
         self.ax_loss.set_xlim(1, EXPLORER_STEPS[-1])
         self.ax_loss.set_ylim(1e-14, 1e7)
+        _plain_ticks(self.ax_loss.xaxis, [1, 10, 100, 1000, 10000])
+        _plain_ticks(self.ax_loss.yaxis, [1e-12, 1e-8, 1e-4, 1, 1e4])
         self.ax_loss.set_xlabel("step")
         self.ax_loss.set_ylabel("f  (clipped to [1e-14, 1e7])")
         self.ax_loss.legend(loc="lower left", fontsize=8)
-        self.loss_title = self.ax_loss.set_title("")
-        self.path_title = self.ax_path.set_title("")
+        self.loss_title, self.path_title = (_title_placeholder(ax) for ax in (self.ax_loss, self.ax_path))
+        dynamic = [self.path_line, self.start_dot, self.end_dot, *self.loss_lines.values(), self.loss_title,
+                   self.path_title]
+        freeze_static_artists(fig, dynamic)
 
     def _index(self, lr, x0, y0):
         l_index = int(np.argmin(np.abs(np.log10(np.array(EXPLORER_LRS)) - math.log10(lr))))
@@ -440,7 +448,7 @@ class HimmelblauExplorer(Explorer):
     def _note(self, optimizer, o_index, l_index, s_index, steps, path) -> str | None:
         diverged = int(self.cache.diverged_at[o_index, l_index, s_index])
         if 0 <= diverged <= steps:
-            self.loss_title.set_text(f"{optimizer} diverged")
+            self.loss_title.set_text(f"{optimizer} diverged (step {diverged})")
             return (f"{optimizer} diverged: by step {diverged} the point had left |x|, |y| < 1e6 (then f "
                     "overflows to inf/NaN). The picture shows the path up to there. Lower the learning rate.")
         end = path[-1]
@@ -454,6 +462,49 @@ class HimmelblauExplorer(Explorer):
             hint = "more steps or a larger learning rate" if f_end < 1 or steps < 20000 else "a smaller learning rate"
             return f"f = {f_end:.3g} after {steps} steps: {optimizer} {reached} (try {hint})."
         return None
+
+
+def freeze_static_artists(fig, dynamic) -> None:
+    """Render everything except ``dynamic`` once and show it as one pixel-exact background image.
+
+    An explorer re-renders its figure on every control change. Contours, ticks, labels and legends never
+    change here, but drawing them (text layout above all) costs most of a render; after this, a render
+    draws one image plus the ``dynamic`` artists. Axes limits and the layout are fixed from now on.
+    """
+    fig.draw_without_rendering()  # constrained layout runs once, then is switched off
+    fig.set_layout_engine("none")
+    hidden = [artist for artist in dynamic if artist.get_visible()]
+    for artist in hidden:
+        artist.set_visible(False)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    background = np.asarray(canvas.buffer_rgba()).copy()
+    for ax in fig.axes:
+        for artist in ax.get_children():
+            if artist not in dynamic:
+                artist.set_visible(False)
+        ax.patch.set_visible(False)
+    fig.figimage(background, origin="upper", zorder=-1)
+    for artist in hidden:
+        artist.set_visible(True)
+
+
+def _title_placeholder(ax):
+    """A blank title (so the layout keeps room for one) and the text that shows the real one.
+
+    The axes' own title cannot be used: once its axis is hidden by ``freeze_static_artists``, matplotlib
+    would move the title out of the figure."""
+    ax.set_title(" ")
+    return ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom",
+                   fontsize=ax.title.get_fontsize())
+
+
+def _plain_ticks(axis, ticks) -> None:
+    """Fixed ticks with plain-text labels: on a log axis, mathtext labels (10^k) and minor ticks cost
+    most of a render, and an explorer renders on every slider move."""
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+    axis.set_minor_locator(NullLocator())
 
 
 # --------------------------------------------------------------------------------------------------
