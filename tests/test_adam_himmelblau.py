@@ -85,7 +85,10 @@ def test_plot_himmelblau_has_a_surface_and_a_contour_map():
     assert len(fig.axes) == 2
     surface, contour = fig.axes[1], fig.axes[0]  # the 3-D axes was added after the contour axes
     assert surface.name == "3d" and contour.name == "rectilinear"
-    assert len(contour.collections) >= 3  # filled contours, contour lines, the minima
+    assert len(contour.images) == 1  # the shaded background (log f)
+    assert len(contour.collections) == 2  # the contour lines and the four minima
+    assert contour.collections[1].get_offsets().shape == (4, 2)
+    assert len(surface.collections) == 2  # the surface and the minima on it
     assert contour.get_legend() is not None
 
 
