@@ -51,6 +51,7 @@ class Explorer:
              self.image, self.note, self.output],
             layout=widgets.Layout(max_width="100%"),
         )
+        self.widget.add_class("lessonkit-explorer")  # how browser tests find an explorer on the page
 
     # ---- to implement in a lesson -------------------------------------------------------------
     def make_controls(self) -> dict[str, widgets.Widget]:

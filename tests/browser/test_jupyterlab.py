@@ -1,0 +1,95 @@
+"""Every notebook in a real JupyterLab in Chromium: Run All, no unexpected error, widgets render,
+every explorer's slider changes its picture when moved with the keyboard; then a deck in
+presentation mode with a live slider.
+
+In CI (CI=true) a missing Chromium fails the test; elsewhere it skips and says how to enable it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser import harness
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = sorted((harness.REPO / "notebooks").glob("*.ipynb"))
+
+
+def _require_chromium():
+    reason = harness.chromium_missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    _require_chromium()
+    with harness.jupyter_lab(NOTEBOOKS) as (base, token, root):
+        with harness.browser() as chromium:
+            yield base, token, chromium
+
+
+def _tagged_error_cells(path: Path) -> int:
+    cells = json.loads(path.read_text())["cells"]
+    return sum("raises-exception" in c.get("metadata", {}).get("tags", []) for c in cells)
+
+
+def _screenshot(page, name: str) -> None:
+    harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(harness.ARTIFACTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_run_all_and_move_every_explorer(lab, notebook):
+    base, token, chromium = lab
+    context, page = harness.open_notebook(chromium, base, token, notebook.name)
+    try:
+        harness.run_all(page)
+        report = harness.error_report(page)
+        _screenshot(page, f"{notebook.stem}-run-all")
+        assert report["widgetErrors"] == 0, "a widget failed to display"
+        unexpected = [e["source"] for e in report["errors"] if "raises-exception" not in e["tags"]]
+        assert unexpected == [], f"unexpected errors in cells starting {unexpected}"
+        assert len(report["errors"]) == _tagged_error_cells(notebook), "a raises-exception cell did not raise"
+        explorers = harness.explorer_images(page)
+        for index in range(explorers.count()):
+            seconds = harness.slider_moves_picture(page, explorers.nth(index))
+            assert seconds < 10
+            _screenshot(page, f"{notebook.stem}-explorer-{index}")
+        assert harness.error_report(page)["widgetErrors"] == 0
+    finally:
+        context.close()
+
+
+def test_deck_presents_a_live_explorer(lab):
+    """Start the deck (jupyterlab-slideshow) and move a slider while presenting."""
+    base, token, chromium = lab
+    with_explorer = [nb for nb in NOTEBOOKS if "Explorer(" in nb.read_text()]
+    if not with_explorer:
+        pytest.fail("no notebook shows an explorer: nothing to present")
+    notebook = with_explorer[0]
+    context, page = harness.open_notebook(chromium, base, token, notebook.name)
+    try:
+        harness.run_all(page)
+        page.click(".jp-NotebookPanel-toolbar [data-command='deck:toggle']")
+        page.wait_for_selector("body[data-jp-deck-mode], .jp-Deck", timeout=30_000)
+        explorer = harness.explorer_images(page).first
+        # walk the deck forward until the explorer's slide is showing
+        for _ in range(200):
+            if explorer.is_visible():
+                break
+            page.keyboard.press("Space")
+        assert explorer.is_visible(), "the explorer's slide was never shown"
+        seconds = harness.slider_moves_picture(page, explorer)
+        assert seconds < 10
+        _screenshot(page, f"{notebook.stem}-deck")
+    finally:
+        context.close()
