@@ -458,9 +458,12 @@ class HimmelblauExplorer(Explorer):
             return (f"After {steps} steps the point ({end[0]:.3g}, {end[1]:.3g}) is outside the plotted square: "
                     "the steps are too large for this landscape.")
         if f_end > 1e-6:
-            reached = "has not reached a minimum yet"
-            hint = "more steps or a larger learning rate" if f_end < 1 or steps < 20000 else "a smaller learning rate"
-            return f"f = {f_end:.3g} after {steps} steps: {optimizer} {reached} (try {hint})."
+            halfway = self.cache.losses[int(np.searchsorted(FRAME_STEPS, steps // 2)), o_index, l_index, s_index]
+            if steps < 100 or f_end < 0.9 * halfway:  # still going down: it needs time, not a different step
+                advice = "still descending: more steps or a larger learning rate"
+            else:
+                advice = "no longer improving: it bounces around, so try a smaller learning rate"
+            return f"f = {f_end:.3g} after {steps} steps: {optimizer} has not reached a minimum yet ({advice})."
         return None
 
 

@@ -200,11 +200,13 @@ def test_a_run_that_never_settles_is_noted(explorer):
     explorer.controls["lr"].value = 10.0 ** -0.5  # RMSprop keeps bouncing with steps of ~lr
     assert explorer.last_error is None
     assert "has not reached a minimum" in explorer.note.value
+    assert "smaller learning rate" in explorer.note.value
 
 
 def test_too_few_steps_is_noted(explorer):
     explorer.controls["steps"].value = 10
     assert "has not reached a minimum" in explorer.note.value
+    assert "more steps" in explorer.note.value
     explorer.controls["steps"].value = 20000
     assert explorer.note.value == ""
 
