@@ -139,8 +139,9 @@ class Mistake:
     """A known wrong answer.
 
     Give either ``wrong`` -- a function computing the wrong answer from the same inputs as the
-    reference (the answer matches the fingerprint when it is close to that) -- or ``test`` -- a
-    predicate ``test(answer, *inputs) -> bool``. ``hint`` says what went wrong without the answer.
+    reference (the answer matches the fingerprint when it is close to that; it runs under
+    ``torch.no_grad()``, so wrap any autograd it needs in ``torch.enable_grad()``) -- or ``test`` --
+    a predicate ``test(answer, *inputs) -> bool``. ``hint`` says what went wrong without the answer.
     """
 
     name: str
@@ -194,7 +195,7 @@ COMMON_ERROR_HINTS = (
     ErrorHint(r"grad can be implicitly created only for scalar outputs",
               "`backward()` / `autograd.grad` without a `gradient`/`grad_outputs` needs a scalar output. "
               "Reduce it first (e.g. `.sum()`), or pass the vector for a vector-Jacobian product."),
-    ErrorHint(r"Only Tensors of floating point and complex dtype can require gradients",
+    ErrorHint(r"(?i)only Tensors of floating point",
               "Integer tensors cannot require gradients: make it a float tensor, e.g. `torch.tensor([1., 2.])` "
               "or `.float()`."),
     ErrorHint(r"params argument given to the optimizer should be an iterable",
@@ -249,6 +250,8 @@ def _fresh(value: Any) -> Any:
         copy_ = value.detach().clone()
         if value.requires_grad:
             copy_.requires_grad_(True)
+        if value.is_leaf and value.grad is not None:  # a stale .grad is part of some exercises
+            copy_.grad = value.grad.detach().clone()
         return copy_
     if isinstance(value, tuple):
         return tuple(_fresh(v) for v in value)

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 
 import matplotlib
+import PIL.Image
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -67,6 +68,16 @@ def to_png(fig: Figure, dpi: int | None = None) -> bytes:
     """Render ``fig`` to PNG bytes (what an ``ipywidgets.Image`` shows)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def canvas_png(canvas) -> bytes:
+    """Encode what an Agg canvas has drawn as PNG, fast: opaque RGB and light zlib compression
+    (about 3x quicker than ``savefig``'s defaults for an explorer-sized figure)."""
+    width, height = canvas.get_width_height(physical=True)
+    pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    pixels.convert("RGB").save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
 
 

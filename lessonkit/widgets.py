@@ -8,9 +8,17 @@ exception is written to the explorer's visible ``Output`` (and kept in ``last_er
 A lesson's explorer subclasses :class:`Explorer` and implements
 
     make_controls() -> dict[name, widget]   the sliders, dropdowns ... (their ``.value`` drive it)
-    draw(fig)                             create axes and artists once
+    draw(fig)                             create axes and artists once; call ``self.animate(...)``
+                                          with the artists that ``update`` changes
     update(**values) -> str | None        change artists for the current values; return a note
                                           (e.g. "diverged at step 12") or None
+    body() -> widget                      optional: what sits under the controls (default: the image)
+
+Rendering is fast by construction: the figure is laid out once (constrained layout runs a single
+time, then the axes stay put), everything that is not animated is rasterised once into a
+background bitmap, and each frame pastes that bitmap, draws only the animated artists and encodes
+the PNG with light compression. ``update`` calls ``self.redraw_background()`` when it changes
+something static (axis limits, titles, ticks).
 
 Tests and benchmarks drive an explorer headless by setting ``explorer.controls[name].value``.
 """
@@ -23,9 +31,10 @@ import traceback
 from typing import Any
 
 import ipywidgets as widgets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from lessonkit.figures import to_png
+from lessonkit.figures import canvas_png
 
 
 class Explorer:
@@ -35,20 +44,25 @@ class Explorer:
 
     def __init__(self) -> None:
         self.fig = Figure(figsize=(self.width, self.height), dpi=self.dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.note = widgets.HTML()
         self.output = widgets.Output(layout=widgets.Layout(max_height="12em", overflow="auto"))
         self.last_error: BaseException | None = None
         self.renders = 0
         self.last_render_seconds = 0.0
+        self._animated: list = []
+        self._background = None
         self.controls: dict[str, widgets.Widget] = self.make_controls()
-        self._guard(self.draw, self.fig)
+        drawn, _ = self._guard(self.draw, self.fig)
+        if drawn:
+            self._freeze_layout()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
         self.widget = widgets.VBox(
             [widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-             self.image, self.note, self.output],
+             self.body(), self.note, self.output],
             layout=widgets.Layout(max_width="100%"),
         )
         self.widget.add_class("lessonkit-explorer")  # how browser tests find an explorer on the page
@@ -63,6 +77,23 @@ class Explorer:
     def update(self, **values: Any) -> str | None:
         raise NotImplementedError
 
+    def body(self) -> widgets.Widget:
+        """What sits between the controls and the note; override to add a read-out beside the image."""
+        return self.image
+
+    # ---- helpers for lessons ------------------------------------------------------------------
+    def animate(self, *artists) -> None:
+        """Mark the artists that ``update`` changes: only they are redrawn on each frame."""
+        for artist in artists:
+            artist.set_animated(True)
+            self._animated.append(artist)
+        self._animated.sort(key=lambda artist: artist.get_zorder())
+        self._background = None
+
+    def redraw_background(self) -> None:
+        """Call from ``update`` after changing a static part (limits, ticks, titles)."""
+        self._background = None
+
     # ---- machinery ----------------------------------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:
@@ -73,11 +104,32 @@ class Explorer:
         started = time.perf_counter()
         ok, note = self._guard(self.update, **self.values)
         if ok:
+            ok, png = self._guard(self.render_png)
+        if ok:
             self.note.value = f'<span style="color:#8a5300">\u26a0 {html.escape(note)}</span>' if note else ""
-            png = to_png(self.fig)
             self.image.value = png
             self.renders += 1
         self.last_render_seconds = time.perf_counter() - started
+
+    def render_png(self) -> bytes:
+        """The current frame: static background (rendered once) + animated artists, as PNG bytes."""
+        if not self._animated:
+            self.canvas.draw()
+            return canvas_png(self.canvas)
+        if self._background is None:
+            self.canvas.draw()  # animated artists are skipped by a full draw
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in self._animated:
+            if artist.get_visible():
+                artist.draw(renderer)
+        return canvas_png(self.canvas)
+
+    def _freeze_layout(self) -> None:
+        """Run the figure's layout engine once, then keep every axes where it is."""
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
 
     def _on_change(self, change: dict) -> None:
         self.refresh()

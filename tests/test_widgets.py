@@ -80,3 +80,50 @@ def test_explorer_survives_non_finite_data(bad):
     explorer.line.set_ydata(np.full(200, bad))
     explorer.refresh()
     assert explorer.last_error is None
+
+
+class BlittedExplorer(LineExplorer):
+    """The same sine wave, but only the line is redrawn per frame."""
+
+    def draw(self, fig):
+        super().draw(fig)
+        self.ax.set_title("static title")
+        self.animate(self.line)
+
+    def update(self, frequency, fail):
+        note = super().update(frequency, fail)
+        if frequency > 5:
+            self.ax.set_ylim(-2, 2)
+            self.redraw_background()
+        return note
+
+
+def _pixels(png: bytes):
+    import io
+
+    import PIL.Image
+
+    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
+
+
+@pytest.mark.parametrize("frequency", [0.0, 3.0, 7.0])
+def test_blitted_frames_equal_a_full_redraw(frequency):
+    blitted = BlittedExplorer()
+    blitted.controls["frequency"].value = frequency
+    fast = _pixels(blitted.image.value)
+    for artist in blitted._animated:
+        artist.set_animated(False)
+    blitted.canvas.draw()
+    from lessonkit.figures import canvas_png
+
+    full = _pixels(canvas_png(blitted.canvas))
+    assert fast.shape == full.shape
+    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+
+
+def test_layout_runs_once_and_then_stays_fixed():
+    explorer = LineExplorer()
+    position = explorer.ax.get_position().bounds
+    explorer.controls["frequency"].value = 9.0
+    assert explorer.ax.get_position().bounds == position
+    assert type(explorer.fig.get_layout_engine()).__name__ in ("PlaceHolderLayoutEngine", "NoneType")
