@@ -14,19 +14,13 @@ Contents
 from __future__ import annotations
 
 import functools
-import html
-import io
 import itertools
 import math
-import time
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
 import torch
-from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake
@@ -295,8 +289,8 @@ class ZeroGradExplorer(Explorer):
     Left: the path in the (w, b) plane over the loss contours, with full-batch gradient descent at
     the same learning rate in grey for comparison. Right: the loss along both paths.
 
-    Speed: everything but the four curves and the legends is fixed (axes limits included), so it is
-    rendered once into a background image; a frame then draws only the curves on top (~10 ms).
+    Speed: everything but the four curves and the caption is fixed (axes limits included), so the
+    core renders it once into its background bitmap; a frame draws only the animated artists.
     """
 
     width, height, dpi = 8.4, 3.6, 80
@@ -315,17 +309,14 @@ class ZeroGradExplorer(Explorer):
         }
 
     def draw(self, fig):
-        fig.set_layout_engine("none")  # fixed margins: the background is rendered once
-        self.ax_path, self.ax_loss = fig.subplots(1, 2, gridspec_kw={
-            "width_ratios": [1.1, 1], "left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.91, "wspace": 0.22})
+        self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.1, 1])
         self._draw_static_parts()
         self.reference_path, self.path = self._curves(self.ax_path, ".-")
         self.reference_loss, self.loss_line = self._curves(self.ax_loss, "-")
         self.ax_path.legend(loc="lower right", fontsize=8)
         self.caption = self.ax_loss.text(0.98, 0.97, "", transform=self.ax_loss.transAxes, ha="right", va="top",
                                          fontsize=8, color=COLORS["red"])
-        self._freeze_background(fig, live=[self.reference_path, self.path, self.reference_loss, self.loss_line,
-                                           self.caption])
+        self.animate(self.reference_path, self.path, self.reference_loss, self.loss_line, self.caption)
 
     def _draw_static_parts(self):
         w, b, loss = loss_grid()
@@ -348,46 +339,6 @@ class ZeroGradExplorer(Explorer):
         (current,) = ax.plot([], [], style, color=COLORS["red"], markersize=3, linewidth=1.2,
                              label="the chosen setting")
         return reference, current
-
-    def _freeze_background(self, fig, live):
-        """Render everything except the ``live`` artists once; later frames paste that picture and
-        draw only the live artists on top."""
-        canvas = FigureCanvasAgg(fig)
-        for artist in live:
-            artist.set_visible(False)
-        canvas.draw()
-        background = _Background(canvas.copy_from_bbox(fig.bbox), canvas.get_width_height())
-        for ax in (self.ax_path, self.ax_loss):
-            for child in ax.get_children():
-                if child not in live:
-                    child.set_visible(False)
-            ax.set_axis_off()
-        for artist in live:
-            artist.set_visible(True)
-        fig.patch.set_visible(False)
-        fig.add_artist(background)
-
-    def render_png(self) -> bytes:
-        """The frame as PNG: background pasted, live artists drawn, fast zlib (the picture is opaque)."""
-        canvas = self.fig.canvas
-        canvas.draw()
-        width, height = canvas.get_width_height(physical=True)
-        pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        pixels.convert("RGB").save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def refresh(self) -> None:
-        """As :meth:`Explorer.refresh`, with the PNG from :meth:`render_png` (guarded as well)."""
-        started = time.perf_counter()
-        ok, note = self._guard(self.update, **self.values)
-        if ok:
-            ok, png = self._guard(self.render_png)
-        if ok:
-            self.note.value = f'<span style="color:#8a5300">\u26a0 {html.escape(note)}</span>' if note else ""
-            self.image.value = png
-            self.renders += 1
-        self.last_render_seconds = time.perf_counter() - started
 
     def update(self, zeroing, batches, batch_loss, lr, steps):
         never = zeroing == NEVER_ZERO
@@ -429,19 +380,6 @@ class ZeroGradExplorer(Explorer):
             notes.append(f"Mean per mini-batch: each step used about {batches}\u00d7 the full-batch "
                          f"gradient, the same as multiplying lr by {batches}.")
         return " ".join(notes) or None
-
-
-class _Background(Artist):
-    """A pre-rendered picture of a figure's fixed parts, pasted in one copy before the live artists."""
-
-    def __init__(self, region, size):
-        super().__init__()
-        self.region, self.size = region, size
-        self.set_zorder(-100)
-
-    def draw(self, renderer):
-        if (int(renderer.width), int(renderer.height)) == self.size:  # same size and dpi as when rendered
-            renderer.restore_region(self.region)
 
 
 def _viewable(path: np.ndarray) -> np.ndarray:

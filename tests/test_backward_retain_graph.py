@@ -196,6 +196,29 @@ def test_every_control_at_its_extremes_together(explorer):
                     assert explorer.last_error is None
 
 
+
+@pytest.mark.parametrize("setting", [
+    {}, {"zeroing": lesson.NEVER_ZERO}, {"batches": 3, "batch_loss": lesson.MEAN_PER_BATCH},
+    {"lr": 10 ** 0.5, "steps": lesson.MAX_STEPS},
+])
+def test_fast_frame_equals_a_full_redraw(explorer, setting):
+    import io
+
+    import PIL.Image
+
+    from lessonkit.figures import canvas_png
+
+    for name, value in setting.items():
+        explorer.controls[name].value = value
+    assert explorer.last_error is None
+    fast = np.asarray(PIL.Image.open(io.BytesIO(bytes(explorer.image.value))).convert("RGB"), dtype=int)
+    for artist in explorer._animated:
+        artist.set_animated(False)
+    explorer.canvas.draw()
+    full = np.asarray(PIL.Image.open(io.BytesIO(canvas_png(explorer.canvas))).convert("RGB"), dtype=int)
+    assert fast.shape == full.shape
+    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+
 # --------------------------------------------------------------------------------------------------
 # Exercise 1: mini-batch gradients
 
