@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
@@ -412,10 +411,9 @@ class HimmelblauExplorer(Explorer):
         self.ax_loss.set_xlabel("step")
         self.ax_loss.set_ylabel("f  (clipped to [1e-14, 1e7])")
         self.ax_loss.legend(loc="lower left", fontsize=8)
-        self.loss_title, self.path_title = (_title_placeholder(ax) for ax in (self.ax_loss, self.ax_path))
-        dynamic = [self.path_line, self.start_dot, self.end_dot, *self.loss_lines.values(), self.loss_title,
-                   self.path_title]
-        freeze_static_artists(fig, dynamic)
+        self.loss_title, self.path_title = (ax.set_title(" ") for ax in (self.ax_loss, self.ax_path))  # room kept
+        self.animate(self.path_line, self.start_dot, self.end_dot, *self.loss_lines.values(), self.loss_title,
+                     self.path_title)
 
     def _index(self, lr, x0, y0):
         l_index = int(np.argmin(np.abs(np.log10(np.array(EXPLORER_LRS)) - math.log10(lr))))
@@ -467,44 +465,9 @@ class HimmelblauExplorer(Explorer):
         return None
 
 
-def freeze_static_artists(fig, dynamic) -> None:
-    """Render everything except ``dynamic`` once and show it as one pixel-exact background image.
-
-    An explorer re-renders its figure on every control change. Contours, ticks, labels and legends never
-    change here, but drawing them (text layout above all) costs most of a render; after this, a render
-    draws one image plus the ``dynamic`` artists. Axes limits and the layout are fixed from now on.
-    """
-    fig.draw_without_rendering()  # constrained layout runs once, then is switched off
-    fig.set_layout_engine("none")
-    hidden = [artist for artist in dynamic if artist.get_visible()]
-    for artist in hidden:
-        artist.set_visible(False)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    background = np.asarray(canvas.buffer_rgba()).copy()
-    for ax in fig.axes:
-        for artist in ax.get_children():
-            if artist not in dynamic:
-                artist.set_visible(False)
-        ax.patch.set_visible(False)
-    fig.figimage(background, origin="upper", zorder=-1)
-    for artist in hidden:
-        artist.set_visible(True)
-
-
-def _title_placeholder(ax):
-    """A blank title (so the layout keeps room for one) and the text that shows the real one.
-
-    The axes' own title cannot be used: once its axis is hidden by ``freeze_static_artists``, matplotlib
-    would move the title out of the figure."""
-    ax.set_title(" ")
-    return ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom",
-                   fontsize=ax.title.get_fontsize())
-
-
 def _plain_ticks(axis, ticks) -> None:
-    """Fixed ticks with plain-text labels: on a log axis, mathtext labels (10^k) and minor ticks cost
-    most of a render, and an explorer renders on every slider move."""
+    """Fixed ticks with plain-text labels (1e-08, 1000) instead of mathtext 10^k and minor ticks: lighter
+    to read and much cheaper to render."""
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
     axis.set_minor_locator(NullLocator())

@@ -1,14 +1,17 @@
 """Lesson 6 (Adam on the Himmelblau function): optimisation helpers, plots, the explorer, the exercises."""
 
 import contextlib
+import io
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from lessonkit import adam_himmelblau as lesson
 from lessonkit.checks import Status
+from lessonkit.figures import canvas_png
 
 
 def himmelblau(x):  # the notebook's (reference) version, used by learner code in the exercise tests
@@ -201,6 +204,24 @@ def test_a_run_that_never_settles_is_noted(explorer):
     assert explorer.last_error is None
     assert "has not reached a minimum" in explorer.note.value
     assert "smaller learning rate" in explorer.note.value
+
+
+@pytest.mark.parametrize("settings", [{}, {"optimizer": "SGD", "lr": 1.0}, {"steps": 10, "x0": 3, "y0": -5}])
+def test_fast_frame_equals_a_full_redraw(explorer, settings):
+    """Only the path, the loss curves and the titles are redrawn per frame; the rest is the background."""
+    for name, value in settings.items():
+        explorer.controls[name].value = value
+    fast = _pixels(explorer.image.value)
+    for artist in explorer._animated:
+        artist.set_animated(False)
+    explorer.canvas.draw()
+    full = _pixels(canvas_png(explorer.canvas))
+    assert fast.shape == full.shape
+    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+
+
+def _pixels(png: bytes):
+    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
 
 
 def test_too_few_steps_is_noted(explorer):
