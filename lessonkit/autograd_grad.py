@@ -10,17 +10,12 @@ vs float64). Exercises: :data:`gradient_of_f`, :data:`hand_gradient`, :data:`jac
 from __future__ import annotations
 
 import html
-import io
 import math
-import time
 from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
-import PIL.Image
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake
@@ -222,58 +217,13 @@ def _plain_log_ticks(axis, ticks) -> None:
     axis.set_minor_locator(NullLocator())
 
 
-# No layout engine at all: with one (the course style turns on constrained layout), savefig draws
-# every frame twice -- a layout pass, then the render. The explorer uses fixed margins instead.
-def _no_layout_engine():
-    return matplotlib.rc_context({"figure.constrained_layout.use": False})
-
-
 class FiniteDifferenceExplorer(Explorer):
     """Left: ``f`` near ``x`` with autograd's tangent and the central-difference secant through
     ``x - h`` and ``x + h``. Right: the relative error of the central difference against ``h`` for
-    float32 and float64, with the current ``h`` marked.
+    float32 and float64, with the current ``h`` marked. Under the picture: both slopes as numbers.
     """
 
     width, height = 9.0, 3.6
-
-    def __init__(self) -> None:
-        with _no_layout_engine():
-            super().__init__()
-
-    def refresh(self) -> None:
-        """As :meth:`Explorer.refresh`, but the PNG comes from :meth:`render_png` (guarded as well)."""
-        started = time.perf_counter()
-        ok, note = self._guard(self.update, **self.values)
-        if ok:
-            ok, png = self._guard(self.render_png)
-        if ok:
-            self.note.value = f'<span style="color:#8a5300">\u26a0 {html.escape(note)}</span>' if note else ""
-            self.image.value = png
-            self.renders += 1
-        self.last_render_seconds = time.perf_counter() - started
-
-    # ---- blitting: the static half of the picture is rendered once ----------------------------
-    def capture_background(self, animated) -> None:
-        """Render everything except ``animated`` once and keep the bitmap."""
-        for artist in animated:
-            artist.set_animated(True)
-        self._animated = sorted(animated, key=lambda artist: artist.get_zorder())
-        canvas = FigureCanvasAgg(self.fig)
-        canvas.draw()  # animated artists are skipped
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-
-    def render_png(self) -> bytes:
-        """Paste the static bitmap, draw the changing artists on top, encode a PNG."""
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        renderer = canvas.get_renderer()
-        for artist in self._animated:
-            artist.draw(renderer)
-        width, height = canvas.get_width_height(physical=True)
-        pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        pixels.convert("RGB").save(buffer, format="png", compress_level=1)  # fast; the figure is opaque
-        return buffer.getvalue()
 
     def make_controls(self):
         style = {"description_width": "initial"}
@@ -287,9 +237,7 @@ class FiniteDifferenceExplorer(Explorer):
         }
 
     def draw(self, fig) -> None:
-        # fixed margins instead of constrained layout: one draw per frame instead of two
-        self.ax_curve, self.ax_error = fig.subplots(
-            1, 2, gridspec_kw={"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.9, "wspace": 0.25})
+        self.ax_curve, self.ax_error = fig.subplots(1, 2)
         ax = self.ax_curve
         (self.curve,) = ax.plot([], [], color=COLORS["blue"], lw=2, label="f")
         (self.tangent,) = ax.plot([], [], color=COLORS["green"], lw=1.5, label="tangent (autograd)")
@@ -299,7 +247,10 @@ class FiniteDifferenceExplorer(Explorer):
         ax.set_xlabel("x")
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_locator(MaxNLocator(5))
-        curve_legend = ax.legend(loc="lower right", fontsize=8, frameon=True, framealpha=0.85)
+        ax.set_ylim(-1.25, -0.25)  # the widest tick labels ("-1.25"), so the one layout pass leaves room
+        # above the panel, where no line can cross it (the lines are drawn over the static picture)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, handlelength=1.5,
+                  columnspacing=1.0)
         ax = self.ax_error
         self.error_lines = {}
         for name, color in DTYPE_COLORS.items():
@@ -317,13 +268,19 @@ class FiniteDifferenceExplorer(Explorer):
         ax.set_xlabel("step h")
         ax.set_ylabel("relative error")
         ax.set_title("central difference vs autograd", fontsize=10)
-        error_legend = ax.legend(loc="lower left", fontsize=8)
-        # what changes: the left panel's data, ticks, title and legend (drawn over the lines), the
-        # error curves, the marker and their legend; the rest is one bitmap
-        self.ax_curve.set_title(" ", fontsize=9)
-        self.capture_background([
-            self.curve, self.tangent, self.secant, self.ends, self.ax_curve.xaxis, self.ax_curve.yaxis,
-            self.ax_curve.title, curve_legend, *self.error_lines.values(), self.marker, error_legend])
+        ax.legend(loc="lower left", fontsize=8)
+        # per frame: the lines, the marker and the left panel's ticks (its limits follow x and f);
+        # the numbers are an HTML read-out (text is the slow part of a frame)
+        self.animate(self.curve, self.tangent, self.secant, self.ends, self.ax_curve.xaxis,
+                     self.ax_curve.yaxis, *self.error_lines.values(), self.marker)
+        self.readout = widgets.HTML()
+
+    def body(self):
+        return widgets.VBox([self.image, self.readout])
+
+    def close(self) -> None:
+        self.readout.close()
+        super().close()
 
     def update(self, function: str, x: float, log10_h: float, dtype: str) -> str | None:
         f, precision = FUNCTIONS[function], DTYPES[dtype]
@@ -336,8 +293,8 @@ class FiniteDifferenceExplorer(Explorer):
         self.marker.set_data([h], [error])
         self.marker.set_markerfacecolor(DTYPE_COLORS[dtype])
         self._draw_curve(f, x, h, float(estimate[0]), autograd_derivative(f, x, precision), precision)
-        self.ax_curve.set_title(f"{function} at x = {x:g}, {dtype}: autograd {exact:.6g}, "
-                                f"difference {float(estimate[0]):.6g}", fontsize=9)
+        self.readout.value = (f"<b>{html.escape(function)}</b> at x = {x:g}, {dtype}: autograd "
+                              f"<code>{exact:.6g}</code>, difference <code>{float(estimate[0]):.6g}</code>")
         return self._note(function, f, x, h, float(estimate[0]), exact, error, precision)
 
     def _draw_curve(self, f, x: float, h: float, slope_fd: float, slope_ad: float, precision) -> None:

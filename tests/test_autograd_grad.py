@@ -1,9 +1,11 @@
 """Lesson 2: the gradient pictures, the computation-graph drawing, the finite-difference explorer and
 the three exercises."""
 
+import io
 import math
 
 import numpy as np
+import PIL.Image
 import pytest
 import torch
 from matplotlib.collections import LineCollection
@@ -12,6 +14,7 @@ from matplotlib.text import Annotation
 
 from lessonkit import autograd_grad as lesson
 from lessonkit.checks import Status
+from lessonkit.figures import canvas_png
 
 # ---- pictures -----------------------------------------------------------------------------------
 
@@ -112,15 +115,51 @@ def explorer():
     explorer.close()
 
 
+def _frozen(explorer):
+    """The figure was laid out once: no layout engine runs on a frame (one draw per frame)."""
+    return type(explorer.fig.get_layout_engine()).__name__ in ("PlaceHolderLayoutEngine", "NoneType")
+
+
 def test_explorer_starts_with_a_picture_and_no_error(explorer):
     assert bytes(explorer.image.value).startswith(b"\x89PNG")
     assert explorer.last_error is None
-    assert explorer.fig.get_layout_engine() is None  # one draw per frame
+    assert _frozen(explorer)
+    assert "autograd" in explorer.readout.value and "difference" in explorer.readout.value
+
+
+def _pixels(png: bytes):
+    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
+
+
+@pytest.mark.parametrize("settings", [
+    {"function": "sin(x)", "x": 2.5, "log10_h": -0.5, "dtype": "float32"},
+    {"function": "exp(x)", "x": 3.0, "log10_h": -6.0, "dtype": "float64"},
+    {"function": "log(x)", "x": 0.05, "log10_h": -12.0, "dtype": "float32"},
+])
+def test_the_fast_frame_equals_a_full_redraw(explorer, settings):
+    for name, value in settings.items():
+        explorer.controls[name].value = value
+    fast = _pixels(explorer.image.value)
+    for artist in explorer._animated:
+        artist.set_animated(False)
+    explorer.canvas.draw()
+    full = _pixels(canvas_png(explorer.canvas))
+    assert fast.shape == full.shape
+    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+
+
+def test_the_read_out_follows_the_controls(explorer):
+    explorer.controls["function"].value = "exp(x)"
+    explorer.controls["x"].value = 1.0
+    explorer.controls["dtype"].value = "float64"
+    assert "exp(x)</b> at x = 1, float64" in explorer.readout.value
+    assert f"autograd <code>{math.e:.6g}</code>" in explorer.readout.value
 
 
 @pytest.mark.parametrize("name", list(SWEEPS))
 def test_every_control_over_its_range_changes_the_picture(explorer, name):
     control = explorer.controls[name]
+    positions = [ax.get_position().bounds for ax in explorer.fig.axes]
     if hasattr(control, "min"):
         assert SWEEPS[name][0] == control.min and SWEEPS[name][-1] == control.max
     for value in SWEEPS[name]:
@@ -130,7 +169,8 @@ def test_every_control_over_its_range_changes_the_picture(explorer, name):
         control.value = value
         assert explorer.last_error is None, explorer.last_error
         assert bytes(explorer.image.value) != before, (name, value)
-    assert explorer.fig.get_layout_engine() is None
+    assert _frozen(explorer)
+    assert [ax.get_position().bounds for ax in explorer.fig.axes] == positions  # the layout stays put
 
 
 @pytest.mark.parametrize("settings, words", [
