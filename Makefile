@@ -52,7 +52,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check lessonkit tests benchmarks tools
 
 benchmarks: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	cd benchmarks && ../$(PY) run_all.py
 
 clean:
 	rm -rf $(VENV) $(STATE) artifacts

@@ -10,7 +10,28 @@ One module per lesson, named after its notebook (``notebooks/07_tolist_item.ipyn
 ``lessonkit.tolist_item``): that lesson's plots, explorers and exercises.
 """
 
+import importlib
+
 from lessonkit.session import setup
 
-__all__ = ["setup"]
+# The lessons in course order; notebooks/0N_<name>.ipynb uses lessonkit.<name>.
+LESSONS = ("activations", "autograd_grad", "backward_retain_graph", "softmax_jacobian", "losses",
+           "adam_himmelblau", "tolist_item")
+
+
+def lesson_modules() -> list:
+    """The seven lesson modules, imported, in course order."""
+    return [importlib.import_module(f"lessonkit.{name}") for name in LESSONS]
+
+
+def explorer_classes() -> list[type]:
+    """Every instructor widget of the course (the Explorer subclasses the lessons define)."""
+    from lessonkit.widgets import Explorer
+
+    return [value for module in lesson_modules() for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Explorer) and value is not Explorer
+            and value.__module__ == module.__name__]
+
+
+__all__ = ["LESSONS", "explorer_classes", "lesson_modules", "setup"]
 __version__ = "0.1.0"

@@ -162,3 +162,37 @@ def progress_bar(total: int, description: str = "Precomputing") -> widgets.IntPr
     """A progress bar for one-time precomputation that takes longer than a second."""
     return widgets.IntProgress(value=0, min=0, max=total, description=description,
                                style={"description_width": "initial"})
+
+
+def sweep_values(control: widgets.Widget, count: int = 24) -> list:
+    """Values spanning a control's whole range, min and max included, each differing from the one
+    before -- how tests and benchmarks drive an explorer headless."""
+    import numpy as np
+
+    if hasattr(control, "_options_values"):  # Dropdown, ToggleButtons, SelectionSlider, SelectMultiple
+        values = list(control._options_values)
+        if isinstance(control, widgets.SelectMultiple):  # each option alone, then all of them
+            values = [(v,) for v in values] + [tuple(values)]
+        return [values[i % len(values)] for i in range(max(count, len(values)))]
+    if isinstance(control.value, bool):
+        return [i % 2 == 0 for i in range(count)]
+    if isinstance(control, widgets.FloatLogSlider):
+        return [float(control.base ** e) for e in _zigzag(np.linspace(control.min, control.max, count))]
+    if isinstance(control.value, tuple):  # range sliders: slide a window from one end to the other
+        cast = int if isinstance(control, widgets.IntRangeSlider) else float
+        width = (control.max - control.min) / 4
+        starts = np.linspace(control.min, control.max - width, count)
+        return [(cast(s), cast(s + width)) for s in _zigzag(starts)]
+    cast = int if isinstance(control.value, int) else float
+    return [cast(v) for v in _zigzag(np.linspace(control.min, control.max, count))]
+
+
+def _zigzag(points) -> list:
+    """First, last, second, second-to-last, ...: the extremes first, and no value twice."""
+    points = list(dict.fromkeys(points))
+    order = []
+    while points:
+        order.append(points.pop(0))
+        if points:
+            order.append(points.pop())
+    return order
