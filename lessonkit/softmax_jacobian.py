@@ -8,18 +8,13 @@ and checks.
 
 from __future__ import annotations
 
-import html
 import inspect
-import io
 import math
 import re
-import time
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import Rectangle
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
@@ -204,50 +199,7 @@ def softmax_with_temperature(z: torch.Tensor, temperature: float, naive: bool = 
     return naive_softmax(scaled, dim=0) if naive else torch.softmax(scaled, dim=0)
 
 
-class BlitExplorer(Explorer):
-    """An :class:`Explorer` that renders its static parts (axes, ticks, titles) once.
-
-    A full matplotlib draw of this lesson's figure costs ~50 ms of CPU here, most of it re-measuring
-    and re-rasterising tick labels and titles that never change. This class lays the figure out once,
-    keeps a bitmap of everything that is not *animated*, and on every update pastes that bitmap and
-    draws only the animated artists (bars, heatmap, value labels) before encoding the PNG.
-    Subclasses mark their changing artists with ``set_animated(True)`` in ``draw`` and end ``draw``
-    with ``self.capture_background()``.
-    """
-
-    def capture_background(self) -> None:
-        canvas = FigureCanvasAgg(self.fig)
-        self.fig.draw_without_rendering()   # run the constrained layout once ...
-        self.fig.set_layout_engine("none")  # ... then keep every axes where it is
-        canvas.draw()                       # animated artists are skipped
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-        self._animated = [artist for artist in self.fig.findobj() if artist.get_animated()]
-
-    def render_png(self) -> bytes:
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        for artist in self._animated:
-            self.fig.draw_artist(artist)
-        width, height = canvas.get_width_height(physical=True)
-        buffer = io.BytesIO()
-        pixels = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        pixels.convert("RGB").save(buffer, format="png", compress_level=1)  # fast; the figure is opaque
-        return buffer.getvalue()
-
-    def refresh(self) -> None:
-        """As :meth:`Explorer.refresh`, with the PNG from :meth:`render_png` (guarded as well)."""
-        started = time.perf_counter()
-        ok, note = self._guard(self.update, **self.values)
-        if ok:
-            ok, png = self._guard(self.render_png)
-        if ok:
-            self.note.value = f'<span style="color:#8a5300">\u26a0 {html.escape(note)}</span>' if note else ""
-            self.image.value = png
-            self.renders += 1
-        self.last_render_seconds = time.perf_counter() - started
-
-
-class SoftmaxExplorer(BlitExplorer):
+class SoftmaxExplorer(Explorer):
     """Three logits and a temperature T: bars of p = softmax(z / T) and the Jacobian diag(p) - p p^T.
 
     The checkbox switches to the naive formula exp(z/T) / sum exp(z/T), which overflows (NaN) once
@@ -278,7 +230,10 @@ class SoftmaxExplorer(BlitExplorer):
         self.bars = self.bars_ax.bar(names, uniform, color=COLORS["blue"], width=0.6)
         self.bar_labels = [self.bars_ax.text(k, 0, "", ha="center", va="bottom", fontsize=9)
                            for k in range(self.classes)]
-        self.bars_ax.axhline(1 / self.classes, color=COLORS["grey"], linestyle=":", linewidth=1)
+        # Static artists sit below the animated bars (as they always looked here), so a full draw stacks
+        # them exactly as the blitted frames do.
+        self.bars_ax.set_axisbelow(True)
+        self.bars_ax.axhline(1 / self.classes, color=COLORS["grey"], linestyle=":", linewidth=1, zorder=0.9)
         self.bars_ax.set_ylim(0, 1.12)
         self.bars_ax.set_title("p = softmax(z / T)")
         zero = np.zeros((self.classes, self.classes))
@@ -286,9 +241,8 @@ class SoftmaxExplorer(BlitExplorer):
                                                  fmt="{:+.3f}", vmax=JACOBIAN_LIMIT)
         self.jac_image.set_cmap(self.jac_image.get_cmap().with_extremes(bad="#dddddd"))  # NaN cells: grey
         self.jac_ax.set_title(r"Jacobian $\partial p_i / \partial u_j$ with $u = z/T$", fontsize=10)
-        for artist in [*self.bars, *self.bar_labels, self.jac_image, *self.jac_texts]:
-            artist.set_animated(True)
-        self.capture_background()
+        # The heatmap's frame is drawn over the image (as in a full draw), so it is animated too.
+        self.animate(*self.bars, *self.bar_labels, self.jac_image, *self.jac_texts, *self.jac_ax.spines.values())
 
     def update(self, z0, z1, z2, temperature, naive):
         z = torch.tensor([z0, z1, z2], dtype=torch.float32)
