@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.ticker import MaxNLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
@@ -144,9 +142,6 @@ def _shade_flat_regions(top, bottom, z: np.ndarray, slope: np.ndarray, activatio
 # The instructor explorer: value, derivative and tangent at a point z0
 
 
-NO_LAYOUT = {"figure.constrained_layout.use": False, "figure.autolayout": False}
-
-
 class TangentExplorer(Explorer):
     """Pick functions, drag z0: the tangent line at z0 (left) and the derivative curves (right).
 
@@ -154,10 +149,10 @@ class TangentExplorer(Explorer):
     sigmoid as exp(z)/(1+exp(z)) to watch it turn into NaN once exp(z) overflows float32). The values
     f(z0) and f'(z0) are shown as text under the picture (``explorer.readout``).
 
-    Speed: text is the slowest thing matplotlib draws here (about 0.5 ms per label), so the figure
-    holds little of it -- short titles, few ticks, no mathtext -- and the readout is HTML. The axes'
-    decorations (ticks, labels, grid, titles) are drawn once per set of axis limits into a background
-    image; moving z0 or toggling ``naive`` only redraws the curves on top of it.
+    Speed: the curves, tangents, points and z0 markers are animated (redrawn on each frame); the axes
+    (ticks, labels, grid, titles) are the core's cached background, redrawn only when the limits
+    change. Text is the slowest thing matplotlib draws here, so that background holds little of it --
+    short titles, few ticks, no mathtext -- and the readout is HTML.
     """
 
     width = 7.5
@@ -165,10 +160,8 @@ class TangentExplorer(Explorer):
     points = 400
 
     def __init__(self) -> None:
-        self.readout = widgets.HTML()
+        self.readout = widgets.HTML()  # filled by the first update, which runs inside super().__init__
         super().__init__()
-        controls, image, *rest = self.widget.children
-        self.widget.children = (controls, image, self.readout, *rest)
 
     def make_controls(self):
         return {
@@ -180,24 +173,23 @@ class TangentExplorer(Explorer):
             "naive": widgets.Checkbox(value=False, description="sigmoid as exp(z)/(1+exp(z))"),
         }
 
-    def refresh(self):
-        # savefig resets a figure's layout engine from rcParams after rendering; keep it "none".
-        with matplotlib.rc_context(NO_LAYOUT):
-            super().refresh()
+    def body(self):
+        return widgets.VBox([self.image, self.readout])
 
     def draw(self, fig):
-        # No layout engine and fixed axes rectangles: with the course style's constrained layout
-        # savefig draws the figure twice. One Agg canvas for the figure's lifetime keeps its renderer,
-        # and so matplotlib's text-metrics cache, from one render to the next.
-        FigureCanvasAgg(fig)
-        with matplotlib.rc_context(NO_LAYOUT):
-            fig.set_layout_engine(None)
+        # Fixed axes rectangles, with room for the tick labels of any limits the controls allow:
+        # nothing for a layout engine to do.
+        fig.set_layout_engine("none")
         self.ax_value = fig.add_axes((0.07, 0.15, 0.41, 0.75))
         self.ax_slope = fig.add_axes((0.57, 0.15, 0.41, 0.75))
-        self.ax_value.set_title("f(z), tangent at z\u2080", fontsize=10)
-        self.ax_slope.set_title("f\u2032(z)", fontsize=10)
+        # Titles and labels at fixed places (where matplotlib would put them): otherwise each background
+        # redraw measures every tick label again to place them, a third of its time.
+        self.ax_value.set_title("f(z), tangent at z\u2080", fontsize=10, y=1.0)
+        self.ax_slope.set_title("f\u2032(z)", fontsize=10, y=1.0)
         for ax in (self.ax_value, self.ax_slope):
             ax.set_xlabel("z")
+            ax.xaxis.set_label_coords(0.5, -0.118)
+            ax.yaxis.set_label_coords(-0.1, 0.5)  # no y label; pinned only to skip its placement
             ax.xaxis.set_major_locator(MaxNLocator(5))
             ax.yaxis.set_major_locator(MaxNLocator(4))
         self.artists = {}
@@ -212,11 +204,8 @@ class TangentExplorer(Explorer):
             }
         self.markers = [ax.axvline(0.0, color=COLORS["grey"], linewidth=0.8, linestyle=":")
                         for ax in (self.ax_value, self.ax_slope)]
-        self.background = fig.figimage(np.zeros((1, 1, 4)), zorder=-10, origin="upper")
-        self._background_limits = self._last_limits = None
-        self.decorations = [part for ax in (self.ax_value, self.ax_slope)
-                            for part in (ax.patch, ax.title, ax.xaxis, ax.yaxis, *ax.spines.values())
-                            if part.get_visible()]
+        self.animate(*self.markers, *(artist for parts in self.artists.values() for artist in parts.values()))
+        self._limits = None
 
     def update(self, functions, z0, axis, naive):
         low, high = axis
@@ -241,51 +230,23 @@ class TangentExplorer(Explorer):
             function = naive_sigmoid if (naive and name == "sigmoid") else ACTIVATIONS[name].function
             values, slopes, (value, slope) = _curves(function, z, z0)
             self._place(parts, z.numpy(), z0, values, slopes, value, slope)
-            value_range += [values.min(initial=np.inf), values.max(initial=-np.inf), value]
-            slope_range += [slopes.max(initial=-np.inf), slope]
+            value_range += [values.min(initial=np.inf), values.max(initial=-np.inf)]
+            slope_range += [slopes.max(initial=-np.inf)]
             lines.append(_readout_line(name, value, slope))
             notes += _notes_for(name, z0, value, slope, values)
         for marker in self.markers:
             marker.set_xdata([z0, z0])
-        for ax in (self.ax_value, self.ax_slope):
-            ax.set_xlim(low, high)
-        self.ax_value.set_ylim(*_padded(value_range, default=(-1.0, 1.0)))
-        self.ax_slope.set_ylim(*_padded(slope_range, default=(-0.05, 1.05)))
-        self._refresh_background()
+        limits = ((low, high), _padded(value_range, default=(-1.0, 1.0)),
+                  _padded(slope_range, default=(-0.05, 1.05)))
+        if limits != self._limits:  # the axes are the static background: redraw it only when they move
+            self._limits = limits
+            for ax in (self.ax_value, self.ax_slope):
+                ax.set_xlim(low, high)
+            self.ax_value.set_ylim(*limits[1])
+            self.ax_slope.set_ylim(*limits[2])
+            self.redraw_background()
         self.readout.value = "<br>".join(lines)
         return "; ".join(notes) or None
-
-    # ---- the cached background: axes decorations drawn once per set of limits ----
-    def _limits(self):
-        return tuple(lim for ax in (self.ax_value, self.ax_slope) for lim in (*ax.get_xlim(), *ax.get_ylim()))
-
-    def _refresh_background(self):
-        """Full draw when the limits just changed (an axis drag); from the second render with the same
-        limits on, draw the decorations once into the background and only the data on top of it."""
-        limits, previous = self._limits(), self._last_limits
-        self._last_limits = limits
-        if limits == self._background_limits:
-            self._show_decorations(False)
-            return
-        if limits != previous:
-            self._show_decorations(True)
-            return
-        data = [artist for parts in self.artists.values() for artist in parts.values()] + self.markers
-        shown = [artist.get_visible() for artist in data]
-        for artist in data:
-            artist.set_visible(False)
-        self._show_decorations(True)
-        self.fig.canvas.draw()
-        self.background.set_data(np.asarray(self.fig.canvas.buffer_rgba()).copy())
-        self._show_decorations(False)
-        for artist, visible in zip(data, shown):
-            artist.set_visible(visible)
-        self._background_limits = limits
-
-    def _show_decorations(self, on: bool):
-        self.background.set_visible(not on)
-        for part in self.decorations:
-            part.set_visible(on)
 
     @staticmethod
     def _place(parts, zs, z0, values, slopes, value, slope):
@@ -321,7 +282,8 @@ def _notes_for(name: str, z0: float, value: float, slope: float, values: np.ndar
     if not (math.isfinite(value) and math.isfinite(slope)):
         notes.append(f"{name} is NaN at z\u2080: no tangent")
     elif ACTIVATIONS[name].saturates and abs(slope) < SATURATION:
-        notes.append(f"{name} saturates at z\u2080 = {z0:g}: slope {slope:.1e}, the gradient all but vanishes")
+        notes.append(f"{name} saturates at z\u2080 = {z0:g}: slope {slope:.1e}, "
+                     "the gradient all but vanishes")
     elif name == "relu" and z0 < 0:
         notes.append("ReLU is off for z\u2080 < 0: its gradient is exactly 0")
     elif name == "relu" and z0 == 0:
