@@ -14,10 +14,8 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
 from lessonkit.figures import COLORS, heatmap, new_figure
@@ -104,7 +102,7 @@ def plot_squared_errors(prediction, target):
     }
     top = 1.4 * max(float(v.abs().max()) for v in panels.values()) or 1.0
     fig, axes = new_figure(1, 3, width=8.4, height=3.2)
-    for ax, (title, values) in zip(axes, panels.items()):
+    for ax, (title, values) in zip(axes, panels.items(), strict=True):
         image, _ = heatmap(ax, _as_matrix(values), diverging=False, fmt="{:g}")
         image.set_cmap("Oranges")
         image.set_clim(0, top)   # one colour scale for the three panels
@@ -177,7 +175,7 @@ def plot_class_probabilities(probabilities, target):
 # Explorer: a logit slider, every binary loss and its gradient live
 
 
-SHORT_NAMES = dict(zip(LOGIT_LOSSES, ["with logits", "BCELoss", "by hand", "MSE"]))
+SHORT_NAMES = dict(zip(LOGIT_LOSSES, ["with logits", "BCELoss", "by hand", "MSE"], strict=True))
 _CSS_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dashed"}
 
 
@@ -185,9 +183,8 @@ class LogitLossExplorer(Explorer):
     """Move the logit z (and flip the label y): four binary losses and their gradients d loss / d z.
 
     The view widens with the slider: |z| <= 8.75 shows -10..10, |z| <= 35 shows -40..40, else
-    -120..120. Speed: the curves, axes and ticks of each (label, view) are rendered once into a
-    background picture; a slider move only moves eight markers and two cursor lines over it
-    (a full matplotlib redraw with tick labels costs 100+ ms on two busy cores, this ~15 ms).
+    -120..120. The curves of every (label, view) are computed once; they, the markers and the cursor
+    lines are the animated artists, so only a change of axis limits redraws the axes and tick labels.
     The numbers and the legend are an HTML table beside the picture.
     """
 
@@ -197,13 +194,13 @@ class LogitLossExplorer(Explorer):
     def __init__(self) -> None:
         self.readout = widgets.HTML(layout=widgets.Layout(min_width="300px"))
         super().__init__()
-        controls, _, note, output = self.widget.children
-        self.widget.children = (controls, widgets.HBox([self.image, self.readout]), note, output)
+
+    def body(self):
+        return widgets.HBox([self.image, self.readout])
 
     def close(self) -> None:
         super().close()
         self.readout.close()
-        self.scene.clear()
 
     def make_controls(self):
         return {
@@ -213,78 +210,63 @@ class LogitLossExplorer(Explorer):
                                        description="label"),
         }
 
-    # ---- the static scene: curves, axes, ticks (one picture per label and view) ----------------
-    def _make_scene(self) -> None:
-        self.scene = Figure(figsize=(self.width, self.height), dpi=self.dpi, layout="none")
-        self.scene.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.96, wspace=0.28)
-        self.loss_ax, self.grad_ax = self.scene.subplots(1, 2)
+    def draw(self, fig):
+        # (y, window) -> {name: (z, loss, grad)} and the top of the loss axis
+        self.curves, self.tops = {}, {}
+        for window in self.WINDOWS:
+            z = np.linspace(-window, window, 481)
+            for y in (1.0, 0.0):
+                curves = {name: (z, *loss_and_gradient(factory(y), z))
+                          for name, (factory, _, _) in LOGIT_LOSSES.items()}
+                self.curves[(y, window)] = curves
+                self.tops[(y, window)] = 1.08 * _finite_max(*(loss for _, loss, _ in curves.values()))
+        self.loss_ax, self.grad_ax = fig.subplots(1, 2)
         self.loss_lines, self.grad_lines = {}, {}
         for name, (_, color, style) in LOGIT_LOSSES.items():
             (self.loss_lines[name],) = self.loss_ax.plot([], [], style, color=color, lw=1.8)
             (self.grad_lines[name],) = self.grad_ax.plot([], [], style, color=color, lw=1.8)
+        # few tick labels (what a change of limits redraws): at most 8 integers, not 10 in the -40..40 view
+        self.loss_ax.yaxis.set_major_locator(MaxNLocator(7, steps=[1, 2, 5, 10]))
         self.loss_ax.set(xlabel="logit z", ylabel="loss")
-        self.grad_ax.set(xlabel="logit z", ylabel="dL/dz", ylim=(-1.15, 1.15))
-
-    def _render_scene(self, y: float, window: float):
-        """The background picture for (y, window) and the pixel transforms of its two axes."""
-        z = np.linspace(-window, window, 481)
-        curves = {name: loss_and_gradient(factory(y), z) for name, (factory, _, _) in LOGIT_LOSSES.items()}
-        for name, (loss, grad) in curves.items():
-            self.loss_lines[name].set_data(z, loss)
-            self.grad_lines[name].set_data(z, grad)
-        top = 1.08 * _finite_max(*(loss for loss, _ in curves.values()))
-        self.loss_ax.set(xlim=(-window, window), ylim=(-0.04 * top, top))
-        self.grad_ax.set_xlim(-window, window)
-        canvas = FigureCanvasAgg(self.scene)
-        canvas.draw()
-        pixels = np.asarray(canvas.buffer_rgba()).copy()
-        axes = [(ax.transData.frozen(), ax.bbox.frozen()) for ax in (self.loss_ax, self.grad_ax)]
-        return pixels, axes
-
-    # ---- the live figure: background image + markers + cursors ---------------------------------
-    def draw(self, fig):
-        # The course style turns constrained layout on, which costs a full layout pass per PNG. This
-        # figure is one full-size axes: a placeholder engine keeps it fixed (and, unlike "none", is not
-        # reset to the rc default after each savefig).
-        fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
-        self._make_scene()
-        self.scenes = {(y, w): self._render_scene(y, w) for y in (1.0, 0.0) for w in self.WINDOWS}
-        height, width = self.scenes[(1.0, 10.0)][0].shape[:2]
-        ax = fig.add_axes((0, 0, 1, 1))
-        ax.axis("off")
-        self.background = ax.imshow(self.scenes[(1.0, 10.0)][0], extent=(0, width, 0, height),
-                                    interpolation="none", origin="upper")
-        ax.set(xlim=(0, width), ylim=(0, height))
-        self.cursors = [ax.plot([], [], color="black", lw=0.8, alpha=0.6)[0] for _ in range(2)]
+        self.grad_ax.set(xlabel="logit z", ylabel="dL/dz", ylim=(-1.15, 1.15), yticks=(-1, 0, 1))
+        # The layout is computed once, after draw: give it the widest tick labels of any view
+        # (labels at the x edges as in the narrow view, three-digit losses as in the wide one).
+        for ax in (self.loss_ax, self.grad_ax):
+            ax.set_xlim(-self.WINDOWS[0], self.WINDOWS[0])
+        self.loss_ax.set_ylim(0, max(self.tops.values()))
+        panels = (self.loss_ax, self.grad_ax)
+        self.cursors = [ax.axvline(0.0, color="black", lw=0.8, alpha=0.6) for ax in panels]
         # shrinking sizes: markers that coincide show as concentric rings instead of hiding each other
-        self.dots = {(name, panel): ax.plot([], [], "o", color=color, ms=10 - 2 * rank, mec="white", mew=0.8)[0]
-                     for rank, (name, (_, color, _)) in enumerate(LOGIT_LOSSES.items()) for panel in (0, 1)}
-        self._shown = (1.0, 10.0)
+        self.dots = {(name, panel): ax.plot([], [], "o", color=color, ms=10 - 2 * rank, mec="white",
+                                            mew=0.8)[0]
+                     for rank, (name, (_, color, _)) in enumerate(LOGIT_LOSSES.items())
+                     for panel, ax in enumerate(panels)}
+        self.animate(*self.loss_lines.values(), *self.grad_lines.values(), *self.cursors, *self.dots.values())
+        self._shown = None    # the (label, window) whose curves are drawn
+        self._limits = None   # the (window, top) the axes show
 
     def update(self, z, y):
         window = next((w for w in self.WINDOWS if abs(z) <= 0.875 * w), self.WINDOWS[-1])
-        pixels, axes = self.scenes[(y, window)]
         if self._shown != (y, window):
-            self.background.set_data(pixels)
+            for name, (grid, loss, grad) in self.curves[(y, window)].items():
+                self.loss_lines[name].set_data(grid, loss)
+                self.grad_lines[name].set_data(grid, grad)
             self._shown = (y, window)
+        top = self.tops[(y, window)]
+        if self._limits != (window, top):   # flipping the label mostly keeps the axes as they are
+            self._limits = (window, top)
+            self.loss_ax.set(xlim=(-window, window), ylim=(-0.04 * top, top))
+            self.grad_ax.set_xlim(-window, window)
+            self.redraw_background()
         values = {name: [float(v[0]) for v in loss_and_gradient(factory(y), [z])]
                   for name, (factory, _, _) in LOGIT_LOSSES.items()}
-        for panel, (transform, box) in enumerate(axes):
-            cursor_x = transform.transform((z, 0.0))[0]
-            self.cursors[panel].set_data([cursor_x, cursor_x], [box.y0, box.y1])
-            for name, pair in values.items():
-                _move_dot(self.dots[(name, panel)], transform, z, pair[panel])
+        for cursor in self.cursors:
+            cursor.set_xdata([z, z])
+        for (name, panel), dot in self.dots.items():
+            value = values[name][panel]   # a marker hides when its value is inf or NaN
+            dot.set_data(([z], [value]) if np.isfinite(value) else ([], []))
         self.readout.value = _readout_html(z, y, values)
         return _loss_note(z, values)
-
-
-def _move_dot(dot, transform, x: float, y: float) -> None:
-    """Put a marker at data point (x, y) of a background axes, or hide it when y is inf/NaN."""
-    if np.isfinite(y):
-        px, py = transform.transform((x, y))
-        dot.set_data([px], [py])
-    else:
-        dot.set_data([], [])
 
 
 def _readout_html(z: float, y: float, values) -> str:
@@ -309,8 +291,8 @@ def _loss_note(z: float, values) -> str | None:
     notes = []
     if not (np.isfinite(hand_loss) and np.isfinite(hand_grad)):
         p = torch.sigmoid(torch.tensor(z)).item()
-        notes.append(f"sigmoid(z) is exactly {p:g} in float32, so the formula by hand gives loss {hand_loss:g}, "
-                     f"gradient {hand_grad:g}")
+        notes.append(f"sigmoid(z) is exactly {p:g} in float32, so the formula by hand gives "
+                     f"loss {hand_loss:g}, gradient {hand_grad:g}")
     if bce_loss == 100.0 and exact_loss != 100.0:
         notes.append(f"BCELoss clamps log at -100: loss 100 instead of {exact_loss:.4g}")
     elif abs(bce_loss - exact_loss) > 1e-3 * max(1.0, exact_loss):
@@ -383,7 +365,8 @@ binary_cross_entropy = Exercise(
                 test=_wrong_log_base),
     ],
     error_hints=[
-        ErrorHint(r"only one element tensors can be converted to Python scalars|must be real number, not Tensor",
+        ErrorHint(r"only one element tensors can be converted to Python scalars"
+                  r"|must be real number, not Tensor",
                   "`math.log` works on one Python number only. Use the element-wise `torch.log` "
                   "(or the tensor method `.log()`).", name="math.log on a tensor"),
     ],
@@ -401,7 +384,8 @@ def binary_cross_entropy(p, y):
 
 # .mean() is 1/N times the sum over all N elements, whatever the shape
 """,
-    success="Your BCE matches `F.binary_cross_entropy` (including soft labels and a confident wrong prediction).",
+    success=("Your BCE matches `F.binary_cross_entropy` (including soft labels and a confident wrong "
+             "prediction)."),
 )
 
 
@@ -453,13 +437,13 @@ cross_entropy_from_logits = Exercise(
                 "(a second softmax hides inside the log-softmax). Start from the raw logits exactly once.",
                 wrong=lambda z, t: F.cross_entropy(torch.softmax(z, dim=1), t)),
         Mistake("log(softmax) is unstable",
-                "Your loss is infinite where a finite (large) loss is expected: the softmax of a very unlikely "
-                "class underflows to 0 and its log is -inf. Compute the log-probabilities in one stable step "
-                "(z minus the log-sum-exp of the row) instead of log(softmax(z)).",
+                "Your loss is infinite where a finite (large) loss is expected: the softmax of a very "
+                "unlikely class underflows to 0 and its log is -inf. Compute the log-probabilities in one "
+                "stable step (z minus the log-sum-exp of the row) instead of log(softmax(z)).",
                 wrong=lambda z, t: -_pick(torch.log(torch.softmax(z, dim=1)), t).mean()),
         Mistake("exp overflows (no max subtraction)",
-                "Your loss is NaN for large logits: `exp(1000)` overflows to inf and inf/inf is NaN. Subtract "
-                "each row's maximum before exponentiating, or use a function that does it for you.",
+                "Your loss is NaN for large logits: `exp(1000)` overflows to inf and inf/inf is NaN. "
+                "Subtract each row's maximum before exponentiating, or use a function that does it for you.",
                 test=lambda answer, z, t: isinstance(answer, torch.Tensor)
                 and bool(torch.isnan(answer).any()) and float(z.abs().max()) > 80),
         Mistake("one-hot vs index confusion",
@@ -473,11 +457,12 @@ cross_entropy_from_logits = Exercise(
                 wrong=lambda z, t: -_pick(torch.log_softmax(z, dim=1), t).sum()),
     ],
     error_hints=[
-        ErrorHint(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) at non-singleton dimension 1",
+        ErrorHint(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) "
+                  r"at non-singleton dimension 1",
                   "The shapes do not broadcast. `target` holds class *indices*, shape (N,), not a one-hot "
-                  "(N, C) matrix, so it cannot multiply the (N, C) log-probabilities (use `F.one_hot`, or pick "
-                  "row i, column target[i]). If you subtracted a per-row quantity, keep its dimension with "
-                  "`keepdim=True`.", name="one-hot vs index confusion"),
+                  "(N, C) matrix, so it cannot multiply the (N, C) log-probabilities (use `F.one_hot`, or "
+                  "pick row i, column target[i]). If you subtracted a per-row quantity, keep its dimension "
+                  "with `keepdim=True`.", name="one-hot vs index confusion"),
         ErrorHint(r"Index tensor must have the same number of dimensions",
                   "`gather` needs an index with the same number of dimensions as the log-probabilities: "
                   "turn the (N,) target into (N, 1) with `target.unsqueeze(1)`.", name="gather index shape"),
