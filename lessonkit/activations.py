@@ -217,6 +217,9 @@ class TangentExplorer(Explorer):
             notes.append("no function selected: pick at least one (Ctrl/Shift-click selects several)")
         if naive and "sigmoid" not in functions:
             notes.append("the exp(z)/(1+exp(z)) option changes sigmoid only, which is not selected")
+        elif naive and high <= 88.7:
+            notes.append("exp(z)/(1+exp(z)) equals \u03c3(z) on this axis: it breaks down (inf/inf) only "
+                         "for z > 88.7, so widen the z axis")
         if not low <= z0 <= high:
             notes.append(f"z\u2080 = {z0:g} lies outside the z-axis range [{low:g}, {high:g}]")
         z = torch.linspace(low, high, self.points)

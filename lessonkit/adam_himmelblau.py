@@ -363,7 +363,8 @@ def precompute_explorer(progress: bool = True) -> ExplorerCache:
         starts = np.array([(x0, y0) for y0 in EXPLORER_STARTS for x0 in EXPLORER_STARTS], dtype=np.float32)
         _EXPLORER_CACHE = _explorer_run(starts, np.array(EXPLORER_LRS), report)
         if bar is not None:
-            bar.description = f"Precomputed {_EXPLORER_CACHE.frames[0].size // 2:,} runs in {_EXPLORER_CACHE.seconds:.1f} s"
+            runs = _EXPLORER_CACHE.frames[0].size // 2
+            bar.description = f"Precomputed {runs:,} runs in {_EXPLORER_CACHE.seconds:.1f} s"
     return _EXPLORER_CACHE
 
 

@@ -116,7 +116,7 @@ def graph_of(output: torch.Tensor, names: Mapping[str, torch.Tensor] | None = No
                 edges.append((child, node))
                 stack.append(child)
     # list nodes in the order the walk first met them (input slot order), for a left-to-right layout
-    met = ["output"] + list(dict.fromkeys(source for source, _ in edges))
+    met = ["output", *dict.fromkeys(source for source, _ in edges)]
     return {key: nodes[key] for key in met}, edges
 
 

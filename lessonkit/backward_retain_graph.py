@@ -379,6 +379,9 @@ class ZeroGradExplorer(Explorer):
         if mean and batches > 1:
             notes.append(f"Mean per mini-batch: each step used about {batches}\u00d7 the full-batch "
                          f"gradient, the same as multiplying lr by {batches}.")
+        elif mean:
+            notes.append("With one mini-batch, 'sum / N' and 'mean per batch' are the same thing: "
+                         "raise mini-batches to see them differ.")
         return " ".join(notes) or None
 
 

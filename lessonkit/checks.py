@@ -325,13 +325,11 @@ def _difference(answer: Any, expected: Any, tolerance: dict, path: str, requires
     """
     where = f" at {path}" if path else ""
     kind, want = _kind(answer), _kind(expected)
-    # type (a Python int is accepted where a float is expected only when it is exactly integral)
+    # type (a Python int may stand for a float: the value comparison below decides)
     numeric = {"int", "float"}
-    if kind != want and not (kind in numeric and want == "float"):
-        if kind == "list" and want == "tuple" or kind == "tuple" and want == "list":
-            pass
-        else:
-            return f"Your answer{where} is {_describe(kind)}, but {_describe(want)} is expected."
+    sequences = {"list", "tuple"}
+    if kind != want and not (kind in numeric and want == "float") and not {kind, want} <= sequences:
+        return f"Your answer{where} is {_describe(kind)}, but {_describe(want)} is expected."
     if want == "tensor":
         return _tensor_difference(answer, expected, tolerance, where, requires_grad, check_dtype)
     if want in ("list", "tuple"):
@@ -361,7 +359,8 @@ def _tensor_difference(answer: torch.Tensor, expected: torch.Tensor, tolerance: 
     if check_dtype and answer.dtype != expected.dtype:
         return f"Your tensor{where} has dtype `{answer.dtype}`, but `{expected.dtype}` is expected."
     if not check_dtype and answer.is_floating_point() != expected.is_floating_point():
-        return f"Your tensor{where} has dtype `{answer.dtype}`; a {'floating-point' if expected.is_floating_point() else 'integer'} tensor is expected."
+        wanted = "floating-point" if expected.is_floating_point() else "integer"
+        return f"Your tensor{where} has dtype `{answer.dtype}`; a {wanted} tensor is expected."
     if answer.shape != expected.shape:
         return (f"Your tensor{where} has shape {tuple(answer.shape)}, but shape {tuple(expected.shape)} "
                 "is expected.")

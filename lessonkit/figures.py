@@ -11,8 +11,8 @@ import io
 from collections.abc import Sequence
 
 import matplotlib
-import PIL.Image
 import numpy as np
+import PIL.Image
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 

@@ -256,7 +256,12 @@ class SoftmaxExplorer(Explorer):
             label.set_position((label.get_position()[0], shown + 0.01))
             label.set_text(f"{value:.3f}" if np.isfinite(value) else "NaN")
         update_heatmap(self.jac_image, self.jac_texts, _numpy(jacobian), fmt="{:+.3f}", vmax=JACOBIAN_LIMIT)
-        return self._note(z / temperature, values)
+        note = self._note(z / temperature, values)
+        if naive and np.isfinite(values).all():
+            agree = ("the naive formula agrees with torch.softmax here: it breaks only once some z/T "
+                     "exceeds 88.7 (or every z/T is below -103), so raise a logit or lower T")
+            note = f"{note} ({agree})" if note else agree
+        return note
 
     @staticmethod
     def _note(scaled: torch.Tensor, p: np.ndarray) -> str | None:

@@ -41,7 +41,7 @@ def test_every_lesson_has_exercises():
 # ---- what a learner might hand in ---------------------------------------------------------------
 
 FLOAT_DTYPES = [torch.float32, torch.float64]
-ALL_DTYPES = FLOAT_DTYPES + [torch.int64, torch.int32, torch.bool, torch.float16]
+ALL_DTYPES = [*FLOAT_DTYPES, torch.int64, torch.int32, torch.bool, torch.float16]
 
 
 @st.composite

@@ -72,7 +72,7 @@ def test_run_all_twice_offline_writing_only_to_temp(notebook, tmp_path):
         with client.setup_kernel():
             guard = nbformat.v4.new_code_cell(GUARD)
             client.execute_cell(guard, 0)
-            for run in (1, 2):
+            for _run in (1, 2):
                 for index, cell in enumerate(code_cells):
                     cell.outputs = []
                     # raises a CellExecutionError for any error, except in cells tagged raises-exception
