@@ -1,17 +1,15 @@
 """Lesson 6 (Adam on the Himmelblau function): optimisation helpers, plots, the explorer, the exercises."""
 
 import contextlib
-import io
 
 import numpy as np
-import PIL.Image
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from lessonkit import adam_himmelblau as lesson
 from lessonkit.checks import Status
-from lessonkit.figures import canvas_png
+from tests.helpers import mismatch_with_full_redraw
 
 
 def himmelblau(x):  # the notebook's (reference) version, used by learner code in the exercise tests
@@ -211,17 +209,7 @@ def test_fast_frame_equals_a_full_redraw(explorer, settings):
     """Only the path, the loss curves and the titles are redrawn per frame; the rest is the background."""
     for name, value in settings.items():
         explorer.controls[name].value = value
-    fast = _pixels(explorer.image.value)
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    full = _pixels(canvas_png(explorer.canvas))
-    assert fast.shape == full.shape
-    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
-
-
-def _pixels(png: bytes):
-    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
+    assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 
 def test_too_few_steps_is_noted(explorer):

@@ -1,11 +1,9 @@
 """Lesson 2: the gradient pictures, the computation-graph drawing, the finite-difference explorer and
 the three exercises."""
 
-import io
 import math
 
 import numpy as np
-import PIL.Image
 import pytest
 import torch
 from matplotlib.collections import LineCollection
@@ -14,7 +12,7 @@ from matplotlib.text import Annotation
 
 from lessonkit import autograd_grad as lesson
 from lessonkit.checks import Status
-from lessonkit.figures import canvas_png
+from tests.helpers import mismatch_with_full_redraw
 
 # ---- pictures -----------------------------------------------------------------------------------
 
@@ -127,10 +125,6 @@ def test_explorer_starts_with_a_picture_and_no_error(explorer):
     assert "autograd" in explorer.readout.value and "difference" in explorer.readout.value
 
 
-def _pixels(png: bytes):
-    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
-
-
 @pytest.mark.parametrize("settings", [
     {"function": "sin(x)", "x": 2.5, "log10_h": -0.5, "dtype": "float32"},
     {"function": "exp(x)", "x": 3.0, "log10_h": -6.0, "dtype": "float64"},
@@ -139,13 +133,7 @@ def _pixels(png: bytes):
 def test_the_fast_frame_equals_a_full_redraw(explorer, settings):
     for name, value in settings.items():
         explorer.controls[name].value = value
-    fast = _pixels(explorer.image.value)
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    full = _pixels(canvas_png(explorer.canvas))
-    assert fast.shape == full.shape
-    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+    assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 
 def test_the_read_out_follows_the_controls(explorer):

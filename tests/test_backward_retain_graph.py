@@ -202,22 +202,12 @@ def test_every_control_at_its_extremes_together(explorer):
     {"lr": 10 ** 0.5, "steps": lesson.MAX_STEPS},
 ])
 def test_fast_frame_equals_a_full_redraw(explorer, setting):
-    import io
-
-    import PIL.Image
-
-    from lessonkit.figures import canvas_png
+    from tests.helpers import mismatch_with_full_redraw
 
     for name, value in setting.items():
         explorer.controls[name].value = value
     assert explorer.last_error is None
-    fast = np.asarray(PIL.Image.open(io.BytesIO(bytes(explorer.image.value))).convert("RGB"), dtype=int)
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    full = np.asarray(PIL.Image.open(io.BytesIO(canvas_png(explorer.canvas))).convert("RGB"), dtype=int)
-    assert fast.shape == full.shape
-    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+    assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 # --------------------------------------------------------------------------------------------------
 # Exercise 1: mini-batch gradients
@@ -336,8 +326,9 @@ def test_exercise2_names_each_mistake(answer, mistake):
 
 
 def test_exercise2_other_wrong_answers():
-    assert "floating-point" in lesson.predict_grad.check(torch.tensor([6, 10, 14])).message
-    assert lesson.predict_grad.check([6.0, 10.0, 14.0]).status is Status.INCORRECT
+    # only the values are asked for: an integer tensor or a plain list is as good as a float tensor
+    assert lesson.predict_grad.check(torch.tensor([6, 10, 14])).correct
+    assert lesson.predict_grad.check([6.0, 10.0, 14.0]).correct
     wrong = lesson.predict_grad.check(torch.tensor([0.0, 0.0, 0.0]))
     assert wrong.status is Status.INCORRECT and wrong.mistake is None
 

@@ -209,3 +209,12 @@ def test_floats_use_tolerance_and_ints_are_accepted_for_integral_floats():
     assert exercise.check(0.11).status is Status.INCORRECT
     assert exercise.check(0.1000000001).correct
     assert Exercise(title="i", reference=lambda: 2.0).check(2).correct
+
+
+def test_a_list_of_numbers_is_accepted_when_only_values_are_asked_for():
+    values_only = Exercise(title="values", reference=lambda: torch.tensor([6.0, 10.0, 14.0]), check_dtype=False,
+                           mistakes=[Mistake("halved", "Too small.", wrong=lambda: torch.tensor([3.0, 5.0, 7.0]))])
+    assert values_only.check([6, 10, 14]).correct
+    assert values_only.check([3, 5, 7]).mistake == "halved"
+    assert "a list" in values_only.check(["six"]).message
+    assert not value_exercise.check([2.0, 1.0, 3.0]).correct  # a dtype is part of the answer there

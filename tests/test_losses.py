@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from lessonkit import losses as lesson
 from lessonkit.checks import Status
-from lessonkit.figures import canvas_png
+from tests.helpers import mismatch_with_full_redraw
 
 # ---- pictures ------------------------------------------------------------------------------------
 
@@ -132,27 +132,13 @@ def test_view_widens_with_the_slider(explorer):
     assert small == (1.0, 10.0) and explorer._shown == (1.0, 120.0)
 
 
-def _pixels(png: bytes):
-    import io
-
-    import PIL.Image
-
-    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
-
-
 @pytest.mark.parametrize("moves", [[("z", 2.0)], [("y", 0.0), ("z", -30.0)], [("z", 20.0), ("y", 0.0)],
                                    [("z", -110.0)], [("z", 100.0), ("y", 0.0), ("z", 3.0)]])
 def test_fast_frames_equal_a_full_redraw(explorer, moves):
     for name, value in moves:      # label flips and view changes: the background must follow
         explorer.controls[name].value = value
     assert explorer.last_error is None
-    fast = _pixels(explorer.image.value)
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    full = _pixels(canvas_png(explorer.canvas))
-    assert fast.shape == full.shape
-    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+    assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 
 def test_markers_hide_for_non_finite_values(explorer):

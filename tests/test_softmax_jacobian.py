@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from lessonkit import softmax_jacobian as lesson
 from lessonkit.checks import Status
-from lessonkit.figures import canvas_png
+from tests.helpers import mismatch_with_full_redraw
 
 # --------------------------------------------------------------------------------------------------
 # Plots
@@ -143,26 +143,12 @@ def test_the_explorer_matches_the_closed_form(explorer):
     assert np.allclose(explorer.jac_image.get_array(), expected, atol=1e-6)
 
 
-def _pixels(png: bytes):
-    import io
-
-    import PIL.Image
-
-    return np.asarray(PIL.Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
-
-
 @pytest.mark.parametrize("settings", [{}, {"z0": 7.7, "temperature": 0.5},
                                       {"temperature": 0.01, "naive": True}])
 def test_the_fast_frame_equals_a_full_redraw(explorer, settings):
     for name, value in settings.items():
         explorer.controls[name].value = value
-    fast = _pixels(explorer.image.value)
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    full = _pixels(canvas_png(explorer.canvas))
-    assert fast.shape == full.shape
-    assert (np.abs(fast - full).max(axis=2) > 0).mean() < 0.001  # antialiasing may differ on a few pixels
+    assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 
 def test_the_explorer_figure_is_laid_out_once(explorer):
