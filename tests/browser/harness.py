@@ -74,7 +74,7 @@ def jupyter_lab(notebooks: list[Path] | None = None):
                "--LabApp.expose_app_in_browser=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(work / "server.log", "w")
+    log = open(work / "server.log", "w")  # noqa: SIM115 -- closed in the finally below
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -138,12 +138,12 @@ def wait_for_kernel_idle(page, timeout: float = 120) -> None:
         timeout=timeout * 1000)
 
 
-def run_command(page, command: str) -> None:
+def run_command(page, command: str, args: dict | None = None) -> None:
     """Execute a JupyterLab command by id, as its menu item or toolbar button would."""
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand(%r)" % command,
+    page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.commands.hasCommand({command!r})",
                            timeout=60_000)
     # not awaited: some commands (Run All) resolve only when their work is done
-    page.evaluate("(id) => { window.jupyterapp.commands.execute(id); }", command)
+    page.evaluate("([id, args]) => { window.jupyterapp.commands.execute(id, args); }", [command, args or {}])
 
 
 def run_all(page, timeout: float = 300) -> None:
@@ -193,6 +193,80 @@ def slider_moves_picture(page, explorer, key: str = "ArrowRight", timeout: float
     handle.focus()
     started = page.evaluate("() => performance.now()")
     page.keyboard.press(key)
+    page.wait_for_function("([el, before]) => el.getAttribute('src') !== before",
+                           arg=[image.element_handle(), before], timeout=timeout * 1000, polling="raf")
+    ended = page.evaluate("() => performance.now()")
+    return (ended - started) / 1000
+
+
+# --- presenting with jupyterlab-slideshow ("deck") ---------------------------------------------------
+# The deck shows the cells of the active cell's "extent": a cell whose ``slideshow.slide_type`` is
+# "slide"/"subslide" starts one, cells without a slide_type (null or "") continue it, "fragment" adds
+# to it. Any other value (e.g. nbconvert's "-") gets an extent that shows nothing and that the deck's
+# navigation never reaches. Cells outside the active extent are ``visibility: hidden``.
+
+DECK_PRESENTING = "body[data-jp-deck-mode='presenting']"
+
+_DECK_STATE = """(element) => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const cell = element ? element.closest('.jp-Cell') : null;
+    const target = cell ? notebook.widgets.findIndex(w => w.node === cell) : -1;
+    const slideType = i => i < 0 ? null
+        : ((notebook.widgets[i].model.getMetadata('slideshow') || {}).slide_type ?? null);
+    return {mode: document.body.getAttribute('data-jp-deck-mode'), active: notebook.activeCellIndex,
+            target, targetSlideType: slideType(target), activeSlideType: slideType(notebook.activeCellIndex),
+            visible: notebook.widgets.map((w, i) => w.hasClass('jp-deck-mod-visible') ? i : -1).filter(i => i >= 0)};
+}"""
+
+
+def start_deck(page, at_cell: int = 0) -> None:
+    """Make cell ``at_cell`` active and start presenting (command ``deck:toggle``, the deck toolbar button)."""
+    page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", at_cell)
+    run_command(page, "deck:toggle")
+    page.wait_for_selector(DECK_PRESENTING, state="attached", timeout=30_000)
+
+
+def deck_state(page, element=None) -> dict:
+    """Deck mode, active cell, the index and slide_type of the cell holding ``element``, and the shown cells."""
+    return page.evaluate(_DECK_STATE, element.element_handle() if element is not None else None)
+
+
+def deck_walk_to(page, element, max_steps: int = 300) -> dict:
+    """Advance the deck as Space does (``deck:go`` down, else forward) until the cell holding ``element``
+    is the active cell, the deck cannot move any more, or it went past that cell. Returns ``deck_state``."""
+    state = deck_state(page, element)
+    for _ in range(max_steps):
+        if state["target"] < 0 or state["active"] >= state["target"]:
+            break
+        moved = page.evaluate(
+            """async () => { const notebook = window.jupyterapp.shell.currentWidget.content;
+                             const before = notebook.activeCellIndex;
+                             await window.jupyterapp.commands.execute(
+                                 'deck:go', {direction: 'down', alternate: 'forward'});
+                             return notebook.activeCellIndex !== before; }""")
+        state = deck_state(page, element)
+        if not moved:
+            break
+    return state
+
+
+def drag_slider_moves_picture(page, explorer, distance: float = 60, timeout: float = 10) -> float:
+    """Drag the explorer's first slider handle with the mouse (towards the side with more room);
+    return seconds from the press until its picture changed."""
+    image = explorer.locator("img").first
+    before = image.get_attribute("src")
+    handle = explorer.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    track = handle.locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' noUi-target ')][1]").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    if track and x > track["x"] + track["width"] / 2:
+        distance = -distance
+    page.mouse.move(x, y)
+    started = page.evaluate("() => performance.now()")
+    page.mouse.down()
+    page.mouse.move(x + distance, y, steps=8)
+    page.mouse.up()
     page.wait_for_function("([el, before]) => el.getAttribute('src') !== before",
                            arg=[image.element_handle(), before], timeout=timeout * 1000, polling="raf")
     ended = page.evaluate("() => performance.now()")

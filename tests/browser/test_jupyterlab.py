@@ -32,9 +32,8 @@ def _require_chromium():
 @pytest.fixture(scope="module")
 def lab():
     _require_chromium()
-    with harness.jupyter_lab(NOTEBOOKS) as (base, token, root):
-        with harness.browser() as chromium:
-            yield base, token, chromium
+    with harness.jupyter_lab(NOTEBOOKS) as (base, token, _root), harness.browser() as chromium:
+        yield base, token, chromium
 
 
 def _tagged_error_cells(path: Path) -> int:
@@ -70,7 +69,8 @@ def test_run_all_and_move_every_explorer(lab, notebook):
 
 
 def test_deck_presents_a_live_explorer(lab):
-    """Start the deck (jupyterlab-slideshow) and move a slider while presenting."""
+    """Present a notebook with jupyterlab-slideshow, walk the deck to its explorer's slide as Space does,
+    drag the explorer's slider with the mouse while presenting, and see its picture change."""
     base, token, chromium = lab
     with_explorer = [nb for nb in NOTEBOOKS if "Explorer(" in nb.read_text()]
     if not with_explorer:
@@ -79,17 +79,20 @@ def test_deck_presents_a_live_explorer(lab):
     context, page = harness.open_notebook(chromium, base, token, notebook.name)
     try:
         harness.run_all(page)
-        page.click(".jp-NotebookPanel-toolbar [data-command='deck:toggle']")
-        page.wait_for_selector("body[data-jp-deck-mode], .jp-Deck", timeout=30_000)
+        assert harness.error_report(page)["widgetErrors"] == 0, "a widget failed to display"
         explorer = harness.explorer_images(page).first
-        # walk the deck forward until the explorer's slide is showing
-        for _ in range(200):
-            if explorer.is_visible():
-                break
-            page.keyboard.press("Space")
-        assert explorer.is_visible(), "the explorer's slide was never shown"
-        seconds = harness.slider_moves_picture(page, explorer)
+        harness.start_deck(page, at_cell=0)
+        state = harness.deck_walk_to(page, explorer)
+        _screenshot(page, f"{notebook.stem}-deck")
+        assert state["mode"] == "presenting", state
+        assert state["active"] == state["target"] and explorer.is_visible(), (
+            f"the deck never shows the explorer's cell {state['target']} of {notebook.name}: {state}. "
+            "jupyterlab-slideshow continues a slide only with cells whose slideshow.slide_type is absent, "
+            f"null or \"\"; this cell's is {state['targetSlideType']!r}, which it shows on no slide")
+        seconds = harness.drag_slider_moves_picture(page, explorer)
         assert seconds < 10
+        assert harness.deck_state(page)["mode"] == "presenting", "the drag ended the presentation"
+        assert explorer.is_visible()
         _screenshot(page, f"{notebook.stem}-deck")
     finally:
         context.close()
