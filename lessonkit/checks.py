@@ -549,10 +549,18 @@ class Exercise:
 
 
 def _values_as_tensor(values):
-    """A list of numbers as a float64 tensor; anything else unchanged (the type check then explains)."""
+    """A (nested) list of plain numbers as a float64 tensor; anything else unchanged (the type check
+    then explains what is expected)."""
+    def numbers_only(v) -> bool:
+        if isinstance(v, (list, tuple)):
+            return all(numbers_only(x) for x in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if not numbers_only(values):
+        return values
     try:
         return torch.tensor(values, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
+    except (TypeError, ValueError, RuntimeError):  # ragged nesting
         return values
 
 
