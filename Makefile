@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-# Jupyter, IPython and matplotlib keep their state inside the repo (ignored), never in $HOME.
+# Jupyter, IPython, matplotlib and pip keep their state inside the repo (ignored), never in $HOME.
 STATE  := $(CURDIR)/.jupyter-local
 export JUPYTER_CONFIG_DIR   := $(STATE)/config
 export JUPYTER_DATA_DIR     := $(STATE)/data
@@ -17,6 +17,7 @@ export JUPYTERLAB_WORKSPACES_DIR := $(STATE)/lab/workspaces
 export IPYTHONDIR           := $(STATE)/ipython
 export MPLCONFIGDIR         := $(STATE)/matplotlib
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_CACHE_DIR        := $(STATE)/pip-cache
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600
