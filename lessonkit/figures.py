@@ -64,13 +64,6 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: fl
     return fig, axes
 
 
-def to_png(fig: Figure, dpi: int | None = None) -> bytes:
-    """Render ``fig`` to PNG bytes (what an ``ipywidgets.Image`` shows)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, metadata={"Software": None})
-    return buffer.getvalue()
-
-
 def canvas_png(canvas) -> bytes:
     """Encode what an Agg canvas has drawn as PNG, fast: opaque RGB and light zlib compression
     (about 3x quicker than ``savefig``'s defaults for an explorer-sized figure)."""
