@@ -6,8 +6,12 @@ Core (small, shared by every lesson):
     figures   -- figure creation, the course style, shared plotting helpers
     widgets   -- ``Explorer``: the base of every instructor widget (one figure, updated in place)
 
-One module per lesson, named after its notebook (``notebooks/07_tolist_item.ipynb`` uses
-``lessonkit.tolist_item``): that lesson's plots, explorers and exercises.
+Also core: ``observe`` (what learner code calls) and ``diagnosis`` (general relations between a wrong
+answer and the expected one), both used by ``checks``.
+
+One entry module per lesson, named after its notebook (``notebooks/07_tolist_item.ipynb`` uses
+``lessonkit.tolist_item``): that lesson's plots, explorers and exercises. A lesson that grew large is split
+by concern into ``<lesson>_exercises``, ``<lesson>_pictures``, ... which its entry module re-exports.
 """
 
 import importlib
@@ -28,9 +32,13 @@ def explorer_classes() -> list[type]:
     """Every instructor widget of the course (the Explorer subclasses the lessons define)."""
     from lessonkit.widgets import Explorer
 
-    return [value for module in lesson_modules() for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, Explorer) and value is not Explorer
-            and value.__module__ == module.__name__]
+    found = []
+    for module in lesson_modules():  # a lesson may define its explorer in a module split out of it
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Explorer) and value is not Explorer
+                    and value.__module__.startswith("lessonkit.") and value not in found):
+                found.append(value)
+    return found
 
 
 __all__ = ["LESSONS", "explorer_classes", "lesson_modules", "setup"]

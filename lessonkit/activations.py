@@ -1,8 +1,10 @@
 """Lesson 1 -- activation functions: the pictures, explorer and exercises of notebooks/01_activations.ipynb.
 
 The three hidden-layer activations of the lesson (sigmoid, tanh, ReLU), their closed-form derivatives,
-one page of plots with the saturation regions shaded, an instructor explorer (a point z0 with its
-value, derivative and tangent line) and two checked exercises (sigmoid, and its derivative).
+one page of plots with the saturation regions shaded, the "beyond ReLU" picture (LeakyReLU, GELU, SiLU),
+an instructor explorer (a point z0 with its value, derivative and tangent line) and, re-exported from
+:mod:`lessonkit.activations_exercises`, the checked exercises (``sigmoid``, ``silu_prime``,
+``predict_grad``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,20 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.colors import to_rgb
 from matplotlib.ticker import MaxNLocator
+from torch.nn import functional as F
 
-from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
-from lessonkit.figures import COLORS, new_figure
+from lessonkit.activations_exercises import (  # noqa: F401 -- the lesson's exercises, used as lesson.<name>
+    PREDICT_CODE,
+    naive_sigmoid,
+    predict_grad,
+    sigmoid,
+    silu_derivative,
+    silu_prime,
+)
+from lessonkit.figures import COLORS, ink, new_figure
+from lessonkit.i18n import _
 from lessonkit.widgets import Explorer
 
 # --------------------------------------------------------------------------------------------------
@@ -40,11 +52,6 @@ def relu_derivative(z: torch.Tensor) -> torch.Tensor:
     return (z > 0).to(z.dtype)
 
 
-def naive_sigmoid(z: torch.Tensor) -> torch.Tensor:
-    """exp(z) / (1 + exp(z)): algebraically sigma(z), numerically inf/inf = NaN once exp(z) overflows."""
-    return torch.exp(z) / (1 + torch.exp(z))
-
-
 @dataclass(frozen=True)
 class Activation:
     name: str
@@ -61,6 +68,9 @@ ACTIVATIONS = {
     "tanh": Activation("tanh", torch.tanh, tanh_derivative, r"\tanh", "tanh", COLORS["orange"], True),
     "relu": Activation("relu", torch.relu, relu_derivative, r"\mathrm{ReLU}", "ReLU", COLORS["green"], False),
 }
+
+# float32's exp overflows to inf from here on (ln of the largest float32, 3.4e38): exp(88.72) is finite
+EXP_OVERFLOW = 88.72284
 
 # |f'(z)| below this counts as "saturated" in the pictures (1 % of tanh's largest slope)
 SATURATION = 0.01
@@ -94,10 +104,10 @@ def flat_spans(z: np.ndarray, slope: np.ndarray, threshold: float = SATURATION) 
 def plot_activations(low: float = -6.0, high: float = 6.0, points: int = 601):
     """Top row: sigma, tanh, ReLU. Bottom row: their derivatives (from autograd).
 
-    Grey bands: |f'(z)| < 0.01, the saturation regions where the gradient vanishes. Red band: ReLU's
-    z < 0, where its gradient is exactly 0. Dotted line: the largest slope each function has.
+    Grey bands ("saturated"): |f'(z)| < 0.01, where the gradient all but vanishes. Red band: ReLU's
+    z < 0, where its gradient is exactly 0. Dotted line and bottom titles: the largest slope of each.
     """
-    fig, axes = new_figure(2, 3, width=9.0, height=5.2, sharex=True)
+    fig, axes = new_figure(2, 3, width=9.0, height=4.6, sharex=True)
     z = torch.linspace(low, high, points)
     for column, activation in enumerate(ACTIVATIONS.values()):
         values = activation.function(z).numpy()
@@ -106,15 +116,16 @@ def plot_activations(low: float = -6.0, high: float = 6.0, points: int = 601):
         top.plot(z.numpy(), values, color=activation.color, linewidth=2)
         bottom.plot(z.numpy(), slope, color=activation.color, linewidth=2)
         top.set_title(f"${activation.symbol}(z)$")
-        bottom.set_title(f"${activation.symbol}'(z)$")
+        # TRANSLATORS: the whole title is set in mathtext, which has no CJK glyphs: no Chinese characters
+        # or full-width punctuation here ("max" reads as the maths abbreviation)
+        bottom.set_title(_("{symbol}, max {value}").format(symbol=f"${activation.symbol}'(z)$",
+                                                            value=f"{slope.max():.2g}"))
         bottom.set_xlabel("$z$")
         bottom.axhline(float(slope.max()), color=COLORS["grey"], linestyle=":", linewidth=1)
-        bottom.annotate(f"max slope {slope.max():.2g}", (low, float(slope.max())), xytext=(2, -12),
-                        textcoords="offset points", fontsize=8, color=COLORS["grey"])
         _shade_flat_regions(top, bottom, z.numpy(), slope, activation)
     _mark_relu_kink(axes[1, 2])
-    axes[0, 0].set_ylabel("value")
-    axes[1, 0].set_ylabel("derivative")
+    axes[0, 0].set_ylabel(_("value"))
+    axes[1, 0].set_ylabel(_("derivative"))
     return fig
 
 
@@ -122,20 +133,79 @@ def _mark_relu_kink(ax) -> None:
     """At z = 0 ReLU' jumps from 0 to 1; PyTorch's value there is 0 (filled dot), not 1 (open dot)."""
     ax.plot([0], [1], "o", markerfacecolor="white", markeredgecolor=ACTIVATIONS["relu"].color, zorder=4)
     ax.plot([0], [0], "o", color=ACTIVATIONS["relu"].color, zorder=4)
-    ax.annotate("PyTorch: ReLU\u2032(0) = 0", (0, 0), xytext=(8, 10), textcoords="offset points", fontsize=8)
+    ax.annotate("PyTorch: ReLU\u2032(0) = 0", (0, 0), xytext=(8, 10), textcoords="offset points", fontsize=9)
+
+
+BAND_ALPHA = 0.15
+
+
+def _band_background(color: str, alpha: float = BAND_ALPHA) -> tuple[float, float, float]:
+    """The colour of a translucent band over white: what text drawn on the band sits on."""
+    rgb = np.array(to_rgb(color))
+    return tuple(alpha * rgb + (1 - alpha) * np.ones(3))
 
 
 def _shade_flat_regions(top, bottom, z: np.ndarray, slope: np.ndarray, activation: Activation) -> None:
     if activation.saturates:
-        color, label = COLORS["grey"], "saturated: |slope| < 0.01"
+        color, label = COLORS["grey"], _("saturated")
     else:
-        color, label = COLORS["red"], "slope exactly 0"
+        color, label = COLORS["red"], _("slope exactly 0")
     for k, (start, end) in enumerate(flat_spans(z, slope)):
         for ax in (top, bottom):
-            ax.axvspan(start, end, color=color, alpha=0.15, linewidth=0)
+            ax.axvspan(start, end, color=color, alpha=BAND_ALPHA, linewidth=0)
         if k == 0:
-            bottom.text((start + end) / 2, 0.5, label, rotation=90, ha="center", va="center", fontsize=8,
-                        color=color, transform=bottom.get_xaxis_transform())
+            bottom.text((start + end) / 2, 0.5, label, rotation=90, ha="center", va="center", fontsize=9,
+                        color=ink(color, background=_band_background(color), ratio=5.0),
+                        transform=bottom.get_xaxis_transform())
+
+
+# --------------------------------------------------------------------------------------------------
+# Beyond ReLU: LeakyReLU, GELU, SiLU (answers to dead ReLUs)
+
+# the negative slope used in the picture: PyTorch's default 0.01 would be indistinguishable from 0
+PICTURE_NEGATIVE_SLOPE = 0.1
+
+BEYOND_RELU = {
+    "ReLU": (F.relu, COLORS["grey"], "--"),
+    "LeakyReLU": (
+        lambda z: F.leaky_relu(z, negative_slope=PICTURE_NEGATIVE_SLOPE), COLORS["green"], "-"),
+    "GELU": (F.gelu, COLORS["purple"], "-"),
+    "SiLU": (F.silu, COLORS["orange"], "-"),
+}
+
+
+def _beyond_relu_label(name: str) -> str:
+    """The legend entry of one of :data:`BEYOND_RELU` (LeakyReLU's names its slope)."""
+    if name == "LeakyReLU":
+        return _("LeakyReLU (slope {slope})").format(slope=f"{PICTURE_NEGATIVE_SLOPE:g}")
+    return name
+
+
+def plot_beyond_relu(low: float = -4.0, high: float = 4.0, points: int = 801):
+    """Left: ReLU (dashed) and three answers to dead ReLUs. Right: their derivatives (from autograd).
+
+    The shaded half is where ReLU's slope is exactly 0; the others keep a non-zero slope there
+    (LeakyReLU everywhere, GELU and SiLU near 0, fading for very negative z).
+    """
+    fig, (left, right) = new_figure(1, 2, width=9.0, height=3.6)
+    z = torch.linspace(low, high, points, dtype=torch.float64)
+    for name, (function, color, style) in BEYOND_RELU.items():
+        label = _beyond_relu_label(name)
+        width = 1.5 if style == "--" else 2.2
+        left.plot(z.numpy(), function(z).numpy(), color=color, linestyle=style, linewidth=width, label=label)
+        right.plot(z.numpy(), autograd_derivative(function, z).numpy(), color=color, linestyle=style,
+                   linewidth=width, label=label)
+    for ax in (left, right):
+        ax.axvspan(low, 0.0, color=COLORS["red"], alpha=0.08, linewidth=0)
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.set_xlabel("$z$")
+    left.set_title(_("the functions"))
+    right.set_title(_("their derivatives (autograd)"))
+    right.text(low + 0.15, 0.55, _("ReLU\u2032 = 0 here:\na dead unit\nstops learning"), fontsize=12,
+               color=ink(COLORS["red"], background=_band_background(COLORS["red"], 0.08), ratio=5.0),
+               va="center")
+    left.legend(loc="upper left", fontsize=11)
+    return fig
 
 
 # --------------------------------------------------------------------------------------------------
@@ -145,7 +215,8 @@ def _shade_flat_regions(top, bottom, z: np.ndarray, slope: np.ndarray, activatio
 class TangentExplorer(Explorer):
     """Pick functions, drag z0: the tangent line at z0 (left) and the derivative curves (right).
 
-    Controls: ``functions`` (any subset), ``z0``, ``axis`` (the visible z range) and ``naive`` (draw
+    Controls: ``functions`` (any subset), ``z0``, ``low`` and ``high`` (the visible z range: two sliders,
+    because a range slider's read-out is too narrow for "-100.0 - 100.0" and gets cut off) and ``naive`` (draw
     sigmoid as exp(z)/(1+exp(z)) to watch it turn into NaN once exp(z) overflows float32). The values
     f(z0) and f'(z0) are shown as text under the picture (``explorer.readout``).
 
@@ -166,11 +237,13 @@ class TangentExplorer(Explorer):
     def make_controls(self):
         return {
             "functions": widgets.SelectMultiple(options=list(ACTIVATIONS), value=("sigmoid", "relu"),
-                                                rows=3, description="functions"),
+                                                rows=3, description=_("functions")),
             "z0": widgets.FloatSlider(value=0.5, min=-10.0, max=10.0, step=0.05, description="z\u2080"),
-            "axis": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-100.0, max=100.0, step=0.5,
-                                             description="z axis"),
-            "naive": widgets.Checkbox(value=False, description="sigmoid as exp(z)/(1+exp(z))"),
+            "low": widgets.FloatSlider(value=-6.0, min=-100.0, max=100.0, step=0.5, readout_format=".1f",
+                                       description=_("z axis from"), style={"description_width": "initial"}),
+            "high": widgets.FloatSlider(value=6.0, min=-100.0, max=100.0, step=0.5, readout_format=".1f",
+                                        description=_("z axis to"), style={"description_width": "initial"}),
+            "naive": widgets.Checkbox(value=False, description=_("sigmoid as exp(z)/(1+exp(z))")),
         }
 
     def body(self):
@@ -184,8 +257,8 @@ class TangentExplorer(Explorer):
         self.ax_slope = fig.add_axes((0.57, 0.15, 0.41, 0.75))
         # Titles and labels at fixed places (where matplotlib would put them): otherwise each background
         # redraw measures every tick label again to place them, a third of its time.
-        self.ax_value.set_title("f(z), tangent at z\u2080", fontsize=10, y=1.0)
-        self.ax_slope.set_title("f\u2032(z)", fontsize=10, y=1.0)
+        self.ax_value.set_title(_("f(z), tangent at z\u2080"), fontsize=11, y=1.0)
+        self.ax_slope.set_title("f\u2032(z)", fontsize=11, y=1.0)
         for ax in (self.ax_value, self.ax_slope):
             ax.set_xlabel("z")
             ax.xaxis.set_label_coords(0.5, -0.118)
@@ -207,21 +280,24 @@ class TangentExplorer(Explorer):
         self.animate(*self.markers, *(artist for parts in self.artists.values() for artist in parts.values()))
         self._limits = None
 
-    def update(self, functions, z0, axis, naive):
-        low, high = axis
+    def update(self, functions, z0, low, high, naive):
         notes = []
+        if low > high:
+            low, high = high, low
+            notes.append(_("'z axis from' is larger than 'z axis to': the two ends are swapped"))
         if high - low < 1e-9:
             low, high = low - 1.0, high + 1.0
-            notes.append("the z-axis range is empty, so it is widened by 1 on each side")
+            notes.append(_("the z-axis range is empty, so it is widened by 1 on each side"))
         if not functions:
-            notes.append("no function selected: pick at least one (Ctrl/Shift-click selects several)")
+            notes.append(_("no function selected: pick at least one (Ctrl/Shift-click selects several)"))
         if naive and "sigmoid" not in functions:
-            notes.append("the exp(z)/(1+exp(z)) option changes sigmoid only, which is not selected")
-        elif naive and high <= 88.7:
-            notes.append("exp(z)/(1+exp(z)) equals \u03c3(z) on this axis: it breaks down (inf/inf) only "
-                         "for z > 88.7, so widen the z axis")
+            notes.append(_("the exp(z)/(1+exp(z)) option changes sigmoid only, which is not selected"))
+        elif naive and high < EXP_OVERFLOW:
+            notes.append(_("exp(z)/(1+exp(z)) equals \u03c3(z) on this axis: it breaks down (inf/inf) only "
+                           "for z \u2265 88.72284, so widen the z axis"))
         if not low <= z0 <= high:
-            notes.append(f"z\u2080 = {z0:g} lies outside the z-axis range [{low:g}, {high:g}]")
+            notes.append(_("z\u2080 = {z0} lies outside the z-axis range [{low}, {high}]").format(
+                z0=f"{z0:g}", low=f"{low:g}", high=f"{high:g}"))
         z = torch.linspace(low, high, self.points)
         value_range, slope_range, lines = [], [0.0], []
         for name, parts in self.artists.items():
@@ -249,7 +325,8 @@ class TangentExplorer(Explorer):
             self.ax_slope.set_ylim(*limits[2])
             self.redraw_background()
         self.readout.value = "<br>".join(lines)
-        return "; ".join(notes) or None
+        # TRANSLATORS: the separator between two notes shown in one line under the explorer
+        return _("; ").join(notes) or None
 
     @staticmethod
     def _place(parts, zs, z0, values, slopes, value, slope):
@@ -280,17 +357,17 @@ def _notes_for(name: str, z0: float, value: float, slope: float, values: np.ndar
     notes = []
     missing = int(np.isnan(values).sum())
     if missing:
-        notes.append(f"exp(z)/(1+exp(z)) is inf/inf = NaN once exp(z) overflows float32 (z > 88.7): "
-                     f"{missing} of {values.size} points are NaN and not drawn")
+        notes.append(_("exp(z)/(1+exp(z)) is inf/inf = NaN once exp(z) overflows float32 (z \u2265 88.72284): "
+                       "{missing} of {total} points are NaN and not drawn").format(missing=missing, total=values.size))
     if not (math.isfinite(value) and math.isfinite(slope)):
-        notes.append(f"{name} is NaN at z\u2080: no tangent")
+        notes.append(_("{name} is NaN at z\u2080: no tangent").format(name=name))
     elif ACTIVATIONS[name].saturates and abs(slope) < SATURATION:
-        notes.append(f"{name} saturates at z\u2080 = {z0:g}: slope {slope:.1e}, "
-                     "the gradient all but vanishes")
+        notes.append(_("{name} saturates at z\u2080 = {z0}: slope {slope}, the gradient all but vanishes").format(
+            name=name, z0=f"{z0:g}", slope=f"{slope:.1e}"))
     elif name == "relu" and z0 < 0:
-        notes.append("ReLU is off for z\u2080 < 0: its gradient is exactly 0")
+        notes.append(_("ReLU is off for z\u2080 < 0: its gradient is exactly 0"))
     elif name == "relu" and z0 == 0:
-        notes.append("ReLU has a kink at 0; PyTorch's gradient there is 0 (a valid subgradient)")
+        notes.append(_("ReLU has a kink at 0; PyTorch's gradient there is 0 (a valid subgradient)"))
     return notes
 
 
@@ -301,142 +378,3 @@ def _padded(numbers, default):
     low, high = min(finite), max(finite)
     span = max(high - low, 0.2)
     return low - 0.08 * span, high + 0.18 * span
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercises 1 and 2: sigmoid and its derivative, written from the formulas
-
-
-def _activation_cases():
-    return [
-        (torch.linspace(-1, 1, 6),),                        # the lesson's z
-        (torch.tensor(2.0),),                               # a 0-d tensor
-        (torch.tensor([-100.0, 100.0]),),                   # exp overflows float32 on one side
-        (torch.tensor([-1000.0, 1000.0]),),
-        (torch.tensor([[-3.0, 0.0, 3.0], [-0.5, 0.5, 8.0]]),),  # 2-D
-        (torch.linspace(-5, 5, 11, dtype=torch.float64),),  # float64 stays float64
-    ]
-
-
-def _not_a_tensor(answer, z) -> bool:
-    return isinstance(answer, (list, tuple, float, int)) or type(answer).__module__ == "numpy"
-
-
-_SCALARS_ONLY = ErrorHint(
-    r"only one element tensors can be converted to Python scalars|iteration over a 0-d tensor"
-    r"|a Tensor with \d+ elements cannot be converted to Scalar",
-    "Your function works on single numbers only (`math.exp`, `float(z)` or a Python loop). Use "
-    "`torch.exp`, which works element-wise on a tensor of any shape, including 0-d.",
-    name="works only for scalars")
-
-
-def _names_used(function) -> set[str]:
-    code = getattr(function, "__code__", None)
-    names, stack = set(), [code] if code is not None else []
-    while stack:
-        current = stack.pop()
-        names.update(current.co_names)
-        stack.extend(const for const in current.co_consts if hasattr(const, "co_names"))
-    return names
-
-
-def _no_builtin_sigmoid(answer):
-    used = {name.lower() for name in _names_used(answer)}
-    if used & {"sigmoid", "expit", "logistic"}:
-        return incorrect("Your function calls PyTorch's own sigmoid. Here the point is to write it from "
-                         "the formula with `torch.exp` (you will use the built-in everywhere else).",
-                         mistake="calls the built-in sigmoid")
-    return None
-
-
-sigmoid = Exercise(
-    title="Exercise 1: sigmoid from its formula",
-    reference=torch.sigmoid,
-    inputs=_activation_cases,
-    function=True,
-    pre_checks=[_no_builtin_sigmoid],
-    mistakes=[
-        Mistake("exp(z)/(1+exp(z)) overflows",
-                "Right formula on paper, but for large positive z `exp(z)` overflows to `inf` and "
-                "`inf / inf` is NaN. Rewrite it so the exponential can only become very *small* (or "
-                "harmlessly infinite in a denominator): divide top and bottom by `exp(z)`.",
-                wrong=naive_sigmoid),
-        Mistake("sign error: 1/(1+exp(z))",
-                "Sigmoid should *increase* with z, from near 0 for very negative z to near 1 for very "
-                "positive z. Yours decreases: look at the sign in the exponent.",
-                wrong=lambda z: 1 / (1 + torch.exp(z))),
-        Mistake("returns a list or number, not a tensor",
-                "Your function returns a Python list or number instead of a tensor. Keep the whole "
-                "computation in tensor operations (`torch.exp`, `-z`, `1 + ...`, `/`): they work on "
-                "every element at once and return a tensor of the same shape.",
-                test=_not_a_tensor),
-    ],
-    error_hints=[_SCALARS_ONLY],
-    hints=[
-        (r"The formula is sigma(z) = 1 / (1 + e^(-z)). Which PyTorch function computes e^x for every "
-        "element of a tensor?"),
-        ("Write it as one tensor expression of `z` using `torch.exp`, `-z`, `1 +` and `/` -- no loop, "
-        "no `math`, no `.item()`. Sanity check: it should rise from near 0 to near 1 as z grows."),
-        ("`exp(z) / (1 + exp(z))` is the same function on paper but produces NaN for z > 88.7 in float32; "
-        "the form with `exp(-z)` only ever overflows in the denominator, where `1 / inf = 0` is exactly "
-        "the right limit."),
-    ],
-    solution_text="""
-def sigmoid(z):
-    return 1 / (1 + torch.exp(-z))
-
-# For z = -1000, torch.exp(1000.) is inf and 1 / (1 + inf) = 0: the correct limit, no NaN.
-# torch.sigmoid (what you would really use) is also stable and a little more accurate.
-""",
-    success="Element-wise, any shape, any dtype, and no NaN even at z = \u00b11000.",
-)
-
-
-sigmoid_prime = Exercise(
-    title="Exercise 2: the derivative of sigmoid",
-    reference=sigmoid_derivative,
-    inputs=_activation_cases,
-    function=True,
-    mistakes=[
-        Mistake("returned sigma instead of its derivative",
-                "Your function returns sigmoid itself. Its derivative is small at both ends (the curve "
-                "is flat there) and largest at z = 0: use the rule that writes the derivative in terms "
-                "of the sigmoid's own value.",
-                wrong=torch.sigmoid),
-        Mistake("used the tanh rule 1 - sigma^2",
-                "`1 - s**2` is the rule for tanh (tanh' = 1 - tanh^2). Sigmoid has its own rule in terms "
-                "of s = sigma(z); differentiate 1 / (1 + e^(-z)) once and rewrite the result with s.",
-                wrong=lambda z: 1 - torch.sigmoid(z) ** 2),
-        Mistake("applied the rule to z, not sigma(z)",
-                "You applied the rule to `z` itself. The rule is written in terms of s = sigma(z): "
-                "compute s first, then combine s with 1 - s.",
-                wrong=lambda z: z * (1 - z)),
-        Mistake("e^(-z)/(1+e^(-z))^2 overflows",
-                "That formula is mathematically right, but for large negative z `exp(-z)` is `inf` and "
-                "`inf / inf` is NaN. Write the derivative in terms of sigma(z), which never overflows.",
-                wrong=lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2),
-        Mistake("used the naive exp(z)/(1+exp(z)) sigmoid",
-                "Your rule looks right, but the sigmoid inside it is computed as exp(z)/(1+exp(z)), which "
-                "is NaN for large positive z. Use a stable sigmoid (`torch.sigmoid`, or the form with "
-                "exp(-z)).",
-                wrong=lambda z: naive_sigmoid(z) * (1 - naive_sigmoid(z))),
-        Mistake("returns a list or number, not a tensor",
-                "Your function returns a Python list or number instead of a tensor. Use tensor "
-                "operations only, so it works element-wise on any shape.",
-                test=_not_a_tensor),
-    ],
-    error_hints=[_SCALARS_ONLY],
-    hints=[
-        ("Differentiate 1 / (1 + e^(-z)) with the chain rule, then try to write the result using only "
-        "s = sigma(z). The derivative is largest at z = 0 and tiny for large |z|."),
-        "The result has the form s * (something simple in s). You may use `torch.sigmoid` here.",
-    ],
-    solution_text="""
-def sigmoid_prime(z):
-    s = torch.sigmoid(z)
-    return s * (1 - s)
-
-# d/dz (1 + e^-z)^-1 = e^-z / (1 + e^-z)^2 = s * (1 - s), because 1 - s = e^-z / (1 + e^-z).
-""",
-    success="sigma' = sigma(1 - sigma): at most 1/4, and it never overflows.",
-)

@@ -1,10 +1,12 @@
 """Lesson 2 -- gradients with ``torch.autograd.grad``: the pictures, explorer and exercises of
 notebooks/02_autograd_grad.ipynb.
 
-Pictures: :func:`plot_gradient_fields` (the gradient as an arrow on contour lines) and
+Pictures: :func:`plot_gradient_fields` (the gradient as an arrow on contour lines),
 :func:`plot_computation_graph` (an autograd graph drawn from ``y.grad_fn`` with matplotlib only, no
-Graphviz). Explorer: :class:`FiniteDifferenceExplorer` (central differences against autograd, float32
-vs float64). Exercises: :data:`gradient_of_f`, :data:`hand_gradient`, :data:`jacobian_row`.
+Graphviz) and :func:`plot_sigmoid_derivatives` (sigma, sigma', sigma'' from autograd against their
+closed forms). Explorer: :class:`FiniteDifferenceExplorer` (central differences against autograd,
+float32 vs float64). Exercises (in :mod:`lessonkit.autograd_grad_exercises`, re-exported here):
+:data:`gradient_of_f`, :data:`hand_gradient`, :data:`weighted_gradient`, :data:`predict_hook`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import numpy as np
 import torch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
-from lessonkit.checks import ErrorHint, Exercise, Mistake
 from lessonkit.figures import COLORS, new_figure
+from lessonkit.i18n import N_, _
 from lessonkit.widgets import Explorer
 
 # --------------------------------------------------------------------------------------------------
@@ -37,31 +39,117 @@ def plot_gradient_fields(functions: Mapping[str, Callable[[torch.Tensor], torch.
                          limit: float = 2.0, arrows: int = 7):
     """One panel per ``{title: f}``: contour lines of ``f(x1, x2)`` and its gradient as arrows.
 
-    ``f`` takes a tensor of shape ``(..., 2)`` and returns one value per point.
+    ``f`` takes a tensor of shape ``(..., 2)`` and returns one value per point. The arrows sit at the
+    centres of an ``arrows`` x ``arrows`` grid of cells, centred on their point and at most 3/4 of a
+    cell long, so every arrow (head included) stays inside its cell and inside the panel; the contour
+    labels sit on the cell corners, where no arrow reaches.
     """
-    fig, axes = new_figure(1, len(functions), width=4.6 * len(functions), height=4.3)
+    fig, axes = new_figure(1, len(functions), width=4.2 * len(functions), height=3.9)
     axes = np.atleast_1d(axes)
     line = torch.linspace(-limit, limit, 121, dtype=torch.float64)
     grid = torch.stack(torch.meshgrid(line, line, indexing="xy"), dim=-1)
-    coarse = torch.linspace(-limit * 0.85, limit * 0.85, arrows, dtype=torch.float64)
-    points = torch.stack(torch.meshgrid(coarse, coarse, indexing="xy"), dim=-1).reshape(-1, 2)
-    spacing = float(coarse[1] - coarse[0])
-    for ax, (title, f) in zip(axes, functions.items()):
+    spacing = 2 * limit / arrows
+    centres = torch.linspace(-limit + spacing / 2, limit - spacing / 2, arrows, dtype=torch.float64)
+    points = torch.stack(torch.meshgrid(centres, centres, indexing="xy"), dim=-1).reshape(-1, 2)
+    for ax, (title, function) in zip(axes, functions.items()):
         with torch.no_grad():
-            values = f(grid)
-        contours = ax.contour(line.numpy(), line.numpy(), values.numpy(), levels=12, cmap="viridis",
-                              linewidths=1)
-        ax.clabel(contours, fontsize=7, fmt="%.0f")
-        gradient = gradient_at(f, points)
+            values = function(grid)
+        contours = ax.contour(line.numpy(), line.numpy(), values.numpy(), levels=9, cmap="viridis",
+                              linewidths=1, zorder=1)
+        gradient = gradient_at(function, points)
         longest = float(gradient.norm(dim=1).max()) or 1.0
+        scale = longest / (ARROW_SHARE * spacing)
         ax.quiver(points[:, 0].numpy(), points[:, 1].numpy(), gradient[:, 0].numpy(),
                   gradient[:, 1].numpy(), color=COLORS["red"], angles="xy", scale_units="xy",
-                  scale=longest / (0.9 * spacing), width=0.006)
-        ax.set_title(title)
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
+                  scale=scale, pivot="middle", width=0.007, zorder=2)
+        half = (gradient / scale / 2).numpy()
+        arrow_ends = (points.numpy() - half, points.numpy() + half)
+        drawn = [(level, segments) for level, segments in zip(contours.levels, contours.allsegs) if segments]
+        for level, position in _label_positions(drawn, arrow_ends, limit, clearance=0.3 * spacing):
+            ax.clabel(contours, levels=[level], fontsize=10, fmt=_contour_label, inline=True,
+                      inline_spacing=2, manual=[position], colors=LABEL_COLOR)
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
+        ax.set_title(_(title))
+        ax.set_xlabel("$x_0$")
+        ax.set_ylabel("$x_1$")
         ax.set_aspect("equal")
         ax.grid(False)
+    return fig
+
+
+ARROW_SHARE = 0.75  # the longest arrow, as a share of the distance between arrows
+LABEL_COLOR = "#333333"  # contour labels: dark on white (the light viridis lines would be unreadable)
+
+
+def _contour_label(level: float) -> str:
+    return f"{level:g}"
+
+
+def _distance_to_segments(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each of ``points`` (n, 2): the distance to the nearest segment ``starts[k] -> ends[k]``."""
+    direction = ends - starts                                        # (m, 2)
+    length2 = np.maximum((direction ** 2).sum(axis=1), 1e-12)        # (m,)
+    offset = points[:, None, :] - starts[None, :, :]                 # (n, m, 2)
+    along = np.clip((offset * direction).sum(axis=2) / length2, 0.0, 1.0)
+    nearest = starts[None] + along[..., None] * direction[None]
+    return np.sqrt(((points[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
+
+
+def _label_positions(levels_and_segments, arrow_ends, limit: float, clearance: float):
+    """``(level, (x1, x2))`` for each contour level: the point of its contour line farthest from every
+    arrow (and at least ``clearance`` from the arrows and the panel's edge), or no label when the
+    line passes nowhere that clear."""
+    starts, ends = arrow_ends
+    pairs = []
+    for level, segments in levels_and_segments:
+        line = np.concatenate(segments)
+        if not len(line):
+            continue
+        room = np.minimum(_distance_to_segments(line, starts, ends),
+                          (limit - np.abs(line)).min(axis=1) - 0.5 * clearance)
+        best = int(room.argmax())
+        if room[best] >= clearance:
+            pairs.append((level, (float(line[best, 0]), float(line[best, 1]))))
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------------
+# Picture 3: sigma and its first two derivatives, from autograd, against their closed forms
+
+INK = "#333333"  # annotations: dark grey on white
+
+
+def plot_sigmoid_derivatives(z: torch.Tensor, first: torch.Tensor, second: torch.Tensor, every: int = 12):
+    """sigma(z), sigma'(z) and sigma''(z) as lines (the derivatives as autograd computed them), with
+    the closed forms sigma(1 - sigma) and sigma(1 - sigma)(1 - 2 sigma) as dots on every
+    ``every``-th point, and the points where sigma'' is zero and extreme marked."""
+    z = z.detach().to(torch.float64)
+    s = torch.sigmoid(z)
+    fig, ax = new_figure(width=7.2, height=3.5)
+    curves = [
+        (r"$\sigma(z)$", s, None, COLORS["blue"]),
+        (_(r"$\sigma'(z)$ from autograd"), first, s * (1 - s), COLORS["orange"]),
+        (_(r"$\sigma''(z)$ from autograd (create_graph=True)"), second, s * (1 - s) * (1 - 2 * s),
+         COLORS["purple"]),
+    ]
+    for label, values, closed, color in curves:
+        ax.plot(z.numpy(), values.detach().to(torch.float64).numpy(), color=color, lw=2, label=label)
+        if closed is not None:
+            ax.plot(z[::every].numpy(), closed[::every].numpy(), "o", ms=5, mfc="white", mec=color,
+                    mew=1.5)
+    ax.plot([], [], "o", ms=5, mfc="white", mec=INK, mew=1.5, label=_("closed forms (dots)"))
+    bend = math.log(2 + math.sqrt(3))  # where the third derivative is zero: sigma' changes fastest
+    for at in (-bend, 0.0, bend):
+        ax.axvline(at, color=COLORS["grey"], ls=":", lw=1)
+    ax.annotate(_("σ'' = 0 where σ' peaks"), xy=(0, 0), xytext=(0.25, -0.17), fontsize=10, color=INK)
+    ax.annotate(_("σ'' extreme at\nz = ±ln(2+√3) ≈ ±1.32"), xy=(bend, -0.096), xytext=(2.3, 0.2),
+                fontsize=10, color=INK, arrowprops={"arrowstyle": "->", "color": INK})
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("z")
+    ax.set_ylim(-0.2, 1.05)
+    ax.legend(loc="upper left", fontsize=10, frameon=True, framealpha=1.0, facecolor="white",
+              edgecolor="#cccccc")  # opaque: the dotted markers at z = -1.32 and 0 run behind it
     return fig
 
 
@@ -88,12 +176,12 @@ def graph_of(output: torch.Tensor, names: Mapping[str, torch.Tensor] | None = No
     An input slot that autograd does not track (``None`` in ``next_functions``) becomes a constant.
     """
     names = dict(names or {})
-    output_name = _name_of(output, names) or "output"
-    nodes = {"output": ("output", f"{output_name}\nshape {tuple(output.shape)}")}
+    output_name = _name_of(output, names) or _("output")
+    nodes = {"output": ("output", _("{name}\nshape {shape}").format(name=output_name, shape=tuple(output.shape)))}
     edges: list[tuple[object, object]] = []
     if output.grad_fn is None:
         kind = "leaf" if output.requires_grad else "constant"
-        nodes["output"] = (kind, f"{output_name}\nno grad_fn: nothing recorded")
+        nodes["output"] = (kind, _("{name}\nno grad_fn: nothing recorded").format(name=output_name))
         return nodes, edges
     stack = [output.grad_fn]
     edges.append((output.grad_fn, "output"))
@@ -103,27 +191,28 @@ def graph_of(output: torch.Tensor, names: Mapping[str, torch.Tensor] | None = No
             continue
         if hasattr(node, "variable"):  # AccumulateGrad: a leaf that requires grad
             leaf = node.variable
-            label = _name_of(leaf, names) or "leaf"
-            nodes[node] = ("leaf", f"{label}: a leaf\nrequires_grad=True\n(AccumulateGrad)")
+            label = _name_of(leaf, names) or _("leaf")
+            nodes[node] = ("leaf", _("{name}: a leaf\nrequires_grad=True\n(AccumulateGrad)").format(name=label))
             continue
         nodes[node] = ("op", node.name())
-        for slot, (child, _) in enumerate(node.next_functions):
+        for slot, (child, _index) in enumerate(node.next_functions):
             if child is None:
                 key = (node, slot)
-                nodes[key] = ("constant", f"input {slot}: a constant\nrequires_grad=False\n(not recorded)")
+                nodes[key] = ("constant", _("input {slot}: a constant\nrequires_grad=False\n(not recorded)")
+                              .format(slot=slot))
                 edges.append((key, node))
             else:
                 edges.append((child, node))
                 stack.append(child)
     # list nodes in the order the walk first met them (input slot order), for a left-to-right layout
-    met = ["output", *dict.fromkeys(source for source, _ in edges)]
+    met = ["output", *dict.fromkeys(source for source, _consumer in edges)]
     return {key: nodes[key] for key in met}, edges
 
 
 def _layers(nodes, edges) -> dict:
     """Row of each node: the output on row 0, every input at least one row below its consumer."""
     row = {key: 0 for key in nodes}
-    for _ in range(len(nodes)):
+    for _round in range(len(nodes)):
         changed = False
         for source, consumer in edges:
             if row[source] < row[consumer] + 1:
@@ -145,7 +234,7 @@ def _draw_graph(ax, output: torch.Tensor, names, title: str) -> None:
             style = _NODE_STYLE[kind]
             x = (k + 0.5) / len(members)
             y = 1 - (level + 0.5) / (depth + 1)
-            boxes[key] = ax.text(x, y, label, ha="center", va="center", fontsize=8.5,
+            boxes[key] = ax.text(x, y, label, ha="center", va="center", fontsize=9,
                                  transform=ax.transAxes, zorder=3,
                                  bbox={"boxstyle": "round,pad=0.4", "fc": style["fc"], "ec": style["ec"],
                                            "ls": style["ls"], "lw": 1.4})
@@ -153,8 +242,12 @@ def _draw_graph(ax, output: torch.Tensor, names, title: str) -> None:
         ax.annotate("", xy=(0.5, 0.0), xycoords=boxes[consumer], xytext=(0.5, 1.0),
                     textcoords=boxes[source], zorder=2,
                     arrowprops={"arrowstyle": "-|>", "color": COLORS["grey"], "lw": 1.3})
-    ax.set_title(title)
+    ax.set_title(_(title))
     ax.set_axis_off()
+
+
+# The notebook's titles for plot_computation_graph: marked here so that they are translated where drawn.
+_NOTEBOOK_TITLES = (N_("y = x @ w, built before w.requires_grad_()"), N_("y = x @ w, rebuilt afterwards"))
 
 
 def plot_computation_graph(outputs: Mapping[str, torch.Tensor],
@@ -223,7 +316,8 @@ class FiniteDifferenceExplorer(Explorer):
     float32 and float64, with the current ``h`` marked. Under the picture: both slopes as numbers.
     """
 
-    width, height = 9.0, 3.6
+    width, height = 9.0, 3.4
+    dpi = 100  # shown 900 px wide: 9 pt text is 12.5 px (the deck's output width is 1,119 px)
 
     def make_controls(self):
         style = {"description_width": "initial"}
@@ -240,24 +334,24 @@ class FiniteDifferenceExplorer(Explorer):
         self.ax_curve, self.ax_error = fig.subplots(1, 2)
         ax = self.ax_curve
         (self.curve,) = ax.plot([], [], color=COLORS["blue"], lw=2, label="f")
-        (self.tangent,) = ax.plot([], [], color=COLORS["green"], lw=1.5, label="tangent (autograd)")
+        (self.tangent,) = ax.plot([], [], color=COLORS["green"], lw=1.5, label=_("tangent (autograd)"))
         (self.secant,) = ax.plot([], [], color=COLORS["red"], lw=1.2, ls="--",
-                                 label="secant (central difference)")
+                                 label=_("secant (central difference)"))
         (self.ends,) = ax.plot([], [], "o", color=COLORS["red"], ms=5)
         ax.set_xlabel("x")
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_ylim(-1.25, -0.25)  # the widest tick labels ("-1.25"), so the one layout pass leaves room
         # above the panel, where no line can cross it (the lines are drawn over the static picture)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, handlelength=1.5,
-                  columnspacing=1.0)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=9, handlelength=1.5,
+                  columnspacing=0.8, handletextpad=0.4)
         ax = self.ax_error
         self.error_lines = {}
         for name, color in DTYPE_COLORS.items():
             (self.error_lines[name],) = ax.plot(STEPS, np.ones_like(STEPS), color=color,
                                                 lw=1.5, label=name)
         ax.axvline(GRADCHECK_EPS, color=COLORS["grey"], ls=":", lw=1)
-        ax.text(GRADCHECK_EPS * 1.3, 3e-17, "gradcheck's h", fontsize=8, color=COLORS["grey"])
+        ax.text(GRADCHECK_EPS * 1.3, 3e-17, _("gradcheck's h"), fontsize=9, color=INK)
         (self.marker,) = ax.plot([1e-3], [1.0], "o", markeredgecolor="black", ms=8, zorder=5)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -265,10 +359,10 @@ class FiniteDifferenceExplorer(Explorer):
         _plain_log_ticks(ax.yaxis, [1e-16, 1e-12, 1e-8, 1e-4, 1.0])
         ax.set_xlim(10.0 ** LOG10_STEPS[0], 1.0)
         ax.set_ylim(ERROR_FLOOR * 0.5, ERROR_CEILING * 2)
-        ax.set_xlabel("step h")
-        ax.set_ylabel("relative error")
-        ax.set_title("central difference vs autograd", fontsize=10)
-        ax.legend(loc="lower left", fontsize=8)
+        ax.set_xlabel(_("step h"))
+        ax.set_ylabel(_("relative error"))
+        ax.set_title(_("central difference vs autograd"), fontsize=10)
+        ax.legend(loc="lower left", fontsize=9)
         # per frame: the lines, the marker and the left panel's ticks (its limits follow x and f);
         # the numbers are an HTML read-out (text is the slow part of a frame)
         self.animate(self.curve, self.tangent, self.secant, self.ends, self.ax_curve.xaxis,
@@ -293,8 +387,10 @@ class FiniteDifferenceExplorer(Explorer):
         self.marker.set_data([h], [error])
         self.marker.set_markerfacecolor(DTYPE_COLORS[dtype])
         self._draw_curve(f, x, h, float(estimate[0]), autograd_derivative(f, x, precision), precision)
-        self.readout.value = (f"<b>{html.escape(function)}</b> at x = {x:g}, {dtype}: autograd "
-                              f"<code>{exact:.6g}</code>, difference <code>{float(estimate[0]):.6g}</code>")
+        self.readout.value = _("<b>{function}</b> at x = {x}, {dtype}: autograd <code>{exact}</code>, "
+                               "difference <code>{estimate}</code>").format(
+            function=html.escape(function), x=f"{x:g}", dtype=dtype, exact=f"{exact:.6g}",
+            estimate=f"{float(estimate[0]):.6g}")
         return self._note(function, f, x, h, float(estimate[0]), exact, error, precision)
 
     def _draw_curve(self, f, x: float, h: float, slope_fd: float, slope_ad: float, precision) -> None:
@@ -321,230 +417,64 @@ class FiniteDifferenceExplorer(Explorer):
         with torch.no_grad():
             value = float(f(torch.tensor(x, dtype=torch.float64)))
         if not math.isfinite(value):
-            notes.append(f"{function} is undefined at x = {x:g} (f(x) = {value}); autograd still returns "
-                         f"{exact:.6g}: a backward formula does not check the function's domain")
+            notes.append(_("{function} is undefined at x = {x} (f(x) = {value}); autograd still returns "
+                           "{exact}: a backward formula does not check the function's domain").format(
+                function=function, x=f"{x:g}", value=value, exact=f"{exact:.6g}"))
         elif not math.isfinite(exact):
-            notes.append(f"the slope of {function} at x = {x:g} is {exact} (a vertical tangent): autograd "
-                         "returns it as is, and no finite difference can match it")
+            notes.append(_("the slope of {function} at x = {x} is {exact} (a vertical tangent): autograd "
+                           "returns it as is, and no finite difference can match it").format(
+                function=function, x=f"{x:g}", exact=exact))
         elif not math.isfinite(estimate):
-            notes.append(f"the central difference is {estimate}: x - h = {x - h:.3g} leaves the domain "
-                         f"of {function}")
+            notes.append(_("the central difference is {estimate}: x - h = {x_minus_h} leaves the domain "
+                           "of {function}").format(estimate=estimate, x_minus_h=f"{x - h:.3g}", function=function))
         at = torch.tensor(x, dtype=precision)
         if bool(at + h == at) and bool(at - h == at):
             spacing = float(torch.finfo(precision).eps) * max(abs(x), 1.0)
-            notes.append(f"h = {h:.0e} is below {str(precision)[6:]} resolution near x (spacing about "
-                         f"{spacing:.1e}): x + h rounds to x, so the difference quotient is {estimate:g}")
+            notes.append(_("h = {h} is below {dtype} resolution near x (spacing about {spacing}): x + h rounds "
+                           "to x, so the difference quotient is {estimate}").format(
+                h=f"{h:.0e}", dtype=str(precision)[6:], spacing=f"{spacing:.1e}", estimate=f"{estimate:g}"))
         elif math.isfinite(estimate) and math.isfinite(exact) and error > 1e-2:
             best = float(torch.finfo(precision).eps) ** (1 / 3)
-            cause = "truncation error: h is too large" if h > best else "rounding error: h is too small"
-            notes.append(f"relative error {error:.0e} ({cause}; for {str(precision)[6:]} try h near {best:.0e})")
-        return "; ".join(notes) or None
+            if h > best:
+                note = _("relative error {error} (truncation error: h is too large; for {dtype} try h near {best})")
+            else:
+                note = _("relative error {error} (rounding error: h is too small; for {dtype} try h near {best})")
+            notes.append(note.format(error=f"{error:.0e}", dtype=str(precision)[6:], best=f"{best:.0e}"))
+        # TRANSLATORS: the separator between two notes under the explorer
+        return _("; ").join(notes) or None
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 1: df/dx with torch.autograd.grad
+# The exercises live in their own module; the notebook reaches them as ``lesson.<name>``.
 
-
-def f(x: torch.Tensor) -> torch.Tensor:
-    """The exercise's function: f(x) = x1 * x2**2 + exp(x3) (0-based in code)."""
-    return x[0] * x[1] ** 2 + torch.exp(x[2])
-
-
-def _gradient_cases():
-    return [
-        (torch.tensor([1.0, 2.0, 0.0]),),
-        (torch.tensor([-1.5, 0.5, 1.0]),),
-        (torch.zeros(3),),
-        (torch.tensor([0.3, -0.7, 2.0], dtype=torch.float64),),
-        (torch.tensor([2.0, -1.0, 0.5], requires_grad=True),),  # an input that already requires grad
-    ]
-
-
-def _gradient_reference(x: torch.Tensor) -> torch.Tensor:
-    x = x.detach().clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(f(x), x)
-    return gradient
-
-
-def _is_the_tuple(answer, x) -> bool:
-    return isinstance(answer, tuple) and len(answer) == 1 and isinstance(answer[0], torch.Tensor)
-
-
-def _is_f_itself(answer, x) -> bool:
-    return isinstance(answer, torch.Tensor) and answer.dim() == 0
-
-
-_NOT_IN_GRAPH = (
-    "You differentiated with respect to a tensor that `f(x)` was not computed from. A slice such as "
-    "`x[0]` is a *new* tensor made after the fact (a `SelectBackward0` node), and so is a copy made "
-    "with `.clone()`, `torch.tensor(x)` or `.detach()`: the graph does not lead to it. Differentiate "
-    "with respect to the very tensor you passed into `f`, and index the *gradient* if you need one entry."
+from lessonkit.autograd_grad_exercises import (  # noqa: E402
+    PREDICT_HOOK,
+    X0,
+    A,
+    f,
+    gradient_of_f,
+    hand_gradient,
+    layer,
+    predict_hook,
+    squared_error,
+    weighted_gradient,
 )
 
-gradient_of_f = Exercise(
-    title="Exercise 1: df/dx with autograd.grad",
-    reference=_gradient_reference,
-    inputs=_gradient_cases,
-    function=True,
-    requires_grad=False,
-    mistakes=[
-        Mistake("returned the tuple",
-                "You returned what `torch.autograd.grad` returns: a *tuple* with one gradient per input "
-                "you asked about -- even when there is only one input. Return the tensor inside it.",
-                test=_is_the_tuple),
-        Mistake("returned f(x), not its gradient",
-                "You returned a single number (shape `()`): that looks like the value of `f`, not its "
-                "gradient. The gradient has one entry per entry of `x`.",
-                test=_is_f_itself),
-    ],
-    error_hints=[
-        ErrorHint(r"does not require grad and does not have a grad_fn",
-                  "`f(x)` has no graph behind it: `x` did not require grad when `f(x)` was computed. "
-                  "Make a tensor that requires grad *first* (for example `x = x.detach().requires_grad_()`), "
-                  "then compute `f` from it, then call `torch.autograd.grad`.",
-                  name="forgot requires_grad"),
-        ErrorHint(r"appears to not have been used in the graph|One of the differentiated Tensors does not "
-                  r"require grad",
-                  _NOT_IN_GRAPH, name="a slice or a tensor not in the graph"),
-    ],
-    hints=[
-        ("Three steps: (1) a version of `x` that requires grad, (2) compute `y = f(...)` from *that* "
-        "tensor, (3) `torch.autograd.grad(y, ...)` with respect to the same tensor."),
-        ("`x.detach().requires_grad_()` gives a fresh leaf that requires grad without changing the input. "
-        "`torch.autograd.grad` returns a tuple: unpack it with `(g,) = ...` or take element `[0]`."),
-    ],
-    solution_text="""
-def gradient_of_f(x):
-    x = x.detach().requires_grad_()          # a leaf that autograd tracks (the input is untouched)
-    y = f(x)                                 # the graph is recorded now
-    (dy_dx,) = torch.autograd.grad(y, x)     # a tuple with one gradient per input
-    return dy_dx
-""",
-    success="Right: a tensor of x's shape, computed by autograd and no longer part of a graph.",
-)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 2: the gradient of a squared error, derived by hand
-
-
-def squared_error(w: torch.Tensor, x: torch.Tensor, t: float) -> torch.Tensor:
-    """L(w) = (w . x - t)^2: the loss of a linear model on one example."""
-    return (w @ x - t) ** 2
-
-
-def _hand_cases():
-    return [
-        (torch.tensor([0.5, -1.0, 2.0]), torch.tensor([1.0, 2.0, -1.0]), 1.0),
-        (torch.tensor([2.0, 1.0, 3.0]), torch.tensor([0.0, 1.0, 2.0]), 5.0),
-        (torch.zeros(3), torch.tensor([3.0, -1.0, 0.5]), -2.0),
-        (torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([4.0, -3.0], dtype=torch.float64), 0.5),
-        (torch.ones(3), torch.tensor([1.0, 2.0, 3.0]), 6.0),  # a perfect fit: the gradient is zero
-    ]
-
-
-def _hand_reference(w, x, t):
-    w = w.detach().clone().requires_grad_(True)
-    (gradient,) = torch.autograd.grad(squared_error(w, x, t), w)
-    return gradient
-
-
-def _residual(w, x, t):
-    return w @ x - t
-
-
-def _outer_derivative_only(answer, w, x, t) -> bool:
-    return (isinstance(answer, torch.Tensor) and answer.dim() == 0
-            and torch.allclose(answer.detach().to(w.dtype), 2 * _residual(w, x, t)))
-
-
-hand_gradient = Exercise(
-    title="Exercise 2: a gradient by hand",
-    reference=_hand_reference,
-    inputs=_hand_cases,
-    function=True,
-    requires_grad=False,
-    mistakes=[
-        Mistake("sign flipped",
-                "Right size, wrong direction: every entry has the opposite sign. Check the order inside "
-                "the bracket -- the derivative of `(u - t)**2` with respect to `u` is positive when `u > t`.",
-                wrong=lambda w, x, t: 2 * (t - w @ x) * x),
-        Mistake("factor of 2 missing",
-                "Right direction, half the size: the power rule brings down a factor from the square.",
-                wrong=lambda w, x, t: (w @ x - t) * x),
-        Mistake("extra factor of 2",
-                "Right direction, twice the size: the square contributes its factor only once.",
-                wrong=lambda w, x, t: 4 * (w @ x - t) * x),
-        Mistake("forgot the inner derivative",
-                "You returned one number: the derivative of the square with respect to its bracket. "
-                "The chain rule still needs the derivative of the bracket `w @ x - t` with respect to "
-                "each `w_i`, which makes the answer a vector of `w`'s shape.",
-                test=_outer_derivative_only),
-        Mistake("derivative with respect to x, not w",
-                "Your vector is proportional to `w`: that is the derivative with respect to `x`. "
-                "Here `x` and `t` are data; differentiate with respect to the weights `w`.",
-                wrong=lambda w, x, t: 2 * (w @ x - t) * w),
-    ],
-    hints=[
-        ("Name the bracket: `u = w @ x - t`, so `L = u**2`. The chain rule gives "
-        "dL/dw_i = (dL/du) * (du/dw_i)."),
-        ("dL/du follows from the power rule. For du/dw_i, write `u = w_1 x_1 + w_2 x_2 + w_3 x_3 - t` "
-        "and differentiate with respect to one `w_i` -- exactly the first example of this lesson."),
-    ],
-    solution_text="""
-def hand_gradient(w, x, t):
-    residual = w @ x - t          # u = w.x - t, one number
-    return 2 * residual * x       # dL/dw = 2 u * du/dw = 2 (w.x - t) x, a vector like w
-""",
-    success="Your formula agrees with autograd at every test point: dL/dw = 2 (w.x - t) x.",
-)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 3: one row of a Jacobian with grad_outputs
-
-A = torch.tensor([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
-X0 = torch.tensor([0.5, -0.5, 0.25])
-
-
-def layer(x: torch.Tensor) -> torch.Tensor:
-    """y = tanh(A x): two outputs from three inputs."""
-    return torch.tanh(A @ x)
-
-
-def _jacobian(x):
-    return torch.autograd.functional.jacobian(layer, x.detach().clone())
-
-
-jacobian_row = Exercise(
-    title="Exercise 3: the gradient of y[1] with grad_outputs",
-    reference=lambda: _jacobian(X0)[1],
-    requires_grad=False,
-    mistakes=[
-        Mistake("summed both outputs",
-                "That is the gradient of `y[0] + y[1]`: a vector of ones as `grad_outputs` weights every "
-                "output equally. Choose a vector that keeps only the output you want.",
-                wrong=lambda: _jacobian(X0).sum(dim=0)),
-        Mistake("took y[0] instead of y[1]",
-                "That is the gradient of the *first* output. Python counts from 0: `y[1]` is the second.",
-                wrong=lambda: _jacobian(X0)[0]),
-        Mistake("returned the tuple",
-                "You have the tuple `torch.autograd.grad` returns; the answer is the tensor inside it.",
-                test=lambda answer: isinstance(answer, tuple)),
-        Mistake("a column of the Jacobian, not a row",
-                "Your answer has one entry per *output*: that is a column of the Jacobian. The gradient "
-                "of one output has one entry per *input* (the shape of `x`).",
-                test=lambda answer: isinstance(answer, torch.Tensor) and tuple(answer.shape) == (2,)),
-    ],
-    hints=[
-        ("`torch.autograd.grad(y, x, grad_outputs=v)` returns v^T J = sum_i v_i * dy_i/dx. Which `v` "
-        "leaves only the second output?"),
-        "`v` has the shape of `y` (two entries). A one-hot vector selects one output; remember the tuple.",
-    ],
-    solution_text="""
-x = lesson.X0.clone().requires_grad_()
-y = lesson.layer(x)
-(answer,) = torch.autograd.grad(y, x, grad_outputs=torch.tensor([0., 1.]))
-""",
-    success="Right: a one-hot grad_outputs picks one row of the Jacobian -- the gradient of one output.",
-)
+__all__ = [
+    "PREDICT_HOOK",
+    "X0",
+    "A",
+    "FiniteDifferenceExplorer",
+    "f",
+    "gradient_at",
+    "gradient_of_f",
+    "graph_of",
+    "hand_gradient",
+    "layer",
+    "plot_computation_graph",
+    "plot_gradient_fields",
+    "plot_sigmoid_derivatives",
+    "predict_hook",
+    "squared_error",
+    "weighted_gradient",
+]

@@ -1,14 +1,13 @@
-"""Lesson 3 -- ``backward()``, ``.grad`` and ``retain_graph``: the pictures, explorer and exercises of
-notebooks/03_backward_retain_graph.ipynb.
+"""Lesson 3 -- ``backward()``, ``.grad`` and ``retain_graph``: the entry point of
+notebooks/03_backward_retain_graph.ipynb (``from lessonkit import backward_retain_graph as lesson``).
 
-Contents
-    plot_graph(output, names)         the autograd graph behind ``output``, with its saved tensors
-                                      (kept or freed), drawn from the live ``grad_fn`` objects
-    plot_grad_history(history, ...)   ``.grad`` after each call: accumulation, resets, a target line
-    ZeroGradExplorer                  instructor widget: gradient descent with / without zeroing
-                                      ``.grad``, over 1-4 mini-batches
-    minibatch_gradient                exercise 1: accumulate mini-batch gradients = full-batch gradient
-    predict_grad                      exercise 2: predict ``x.grad`` after a sequence of backward calls
+The lesson's code is split by concern; everything is re-exported here:
+
+    backward_retain_graph_pictures    plot_graph (the autograd graph with its saved tensors, kept or
+                                      freed), plot_grad_history (.grad after each call),
+                                      grad_state_table (what no_grad / inference_mode / detach do)
+    this module                       ZeroGradExplorer: gradient descent with / without zeroing .grad
+    backward_retain_graph_exercises   minibatch_gradient, predict_grad, evaluate, predict_two_paths
 """
 
 from __future__ import annotations
@@ -16,171 +15,30 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
-import torch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from lessonkit.checks import ErrorHint, Exercise, Mistake
-from lessonkit.figures import COLORS, PALETTE, new_figure
+from lessonkit.backward_retain_graph_exercises import (  # noqa: F401 -- re-exported for the notebook
+    PREDICT_SEQUENCE,
+    TWO_PATHS,
+    evaluate,
+    minibatch_gradient,
+    predict_grad,
+    predict_two_paths,
+)
+from lessonkit.backward_retain_graph_pictures import (  # noqa: F401 -- re-exported for the notebook
+    GraphNode,
+    grad_state_table,
+    graph_nodes,
+    plot_grad_history,
+    plot_graph,
+    saved_tensors,
+)
+from lessonkit.figures import COLORS, ink
+from lessonkit.i18n import N_, _, language
 from lessonkit.widgets import Explorer
-
-# --------------------------------------------------------------------------------------------------
-# The autograd graph and its saved tensors
-
-
-@dataclass
-class GraphNode:
-    """One backward node as the picture shows it."""
-
-    label: str
-    saved: list[tuple[str, bool]] = field(default_factory=list)  # (name, still kept?)
-    inputs: list[int] = field(default_factory=list)  # indices of the nodes it sends gradients to
-    depth: int = 0
-
-
-def saved_tensors(node) -> list[tuple[str, bool]]:
-    """The tensors a backward node saved during the forward pass: ``(name, kept)``; ``kept`` is False
-    once backward has freed them. Non-tensor saves (sizes, scalars) are never freed and not listed."""
-    found = []
-    for attribute in dir(node):
-        if not attribute.startswith("_saved_"):
-            continue
-        name = attribute[len("_saved_"):]
-        try:
-            value = getattr(node, attribute)
-        except RuntimeError:  # "... access saved tensors after they have already been freed"
-            found.append((name, False))
-            continue
-        if isinstance(value, torch.Tensor):
-            found.append((name, True))
-    return found
-
-
-def graph_nodes(output: torch.Tensor, names: dict[str, torch.Tensor] | None = None) -> list[GraphNode]:
-    """Walk ``output.grad_fn`` and describe every node; leaves are named after ``names``."""
-    if output.grad_fn is None:
-        return []
-    by_id = {id(t): name for name, t in (names or {}).items()}
-    order, index, depth = [], {}, {}
-    stack = [(output.grad_fn, 0)]
-    while stack:  # longest distance from the output decides the column of a node
-        node, d = stack.pop()
-        if node in index and depth[node] >= d:
-            continue
-        if node not in index:
-            index[node] = len(order)
-            order.append(node)
-        depth[node] = d
-        stack.extend((child, d + 1) for child, _ in reversed(node.next_functions) if child is not None)
-    described = []
-    for node in order:
-        if hasattr(node, "variable"):
-            label = f"{by_id.get(id(node.variable), 'leaf')}.grad"
-        else:
-            label = type(node).__name__
-        described.append(GraphNode(label, saved_tensors(node),
-                                   [index[c] for c, _ in node.next_functions if c is not None],
-                                   depth[node]))
-    return described
-
-
-def _node_positions(nodes: list[GraphNode]) -> list[tuple[float, float]]:
-    deepest = max(n.depth for n in nodes)
-    columns: dict[int, list[int]] = {}
-    for i, node in enumerate(nodes):
-        columns.setdefault(node.depth, []).append(i)
-    positions = [(0.0, 0.0)] * len(nodes)
-    for depth, members in columns.items():
-        for row, i in enumerate(members):
-            positions[i] = (float(deepest - depth), (len(members) - 1) / 2 - row)
-    return positions
-
-
-def _node_text(node: GraphNode) -> tuple[str, str]:
-    """The box text and its colour: green while saved tensors are kept, red once freed."""
-    if node.label.endswith(".grad"):
-        return f"AccumulateGrad\n\u2192 {node.label}", COLORS["blue"]
-    if not node.saved:
-        return f"{node.label}\nsaves no tensors", COLORS["grey"]
-    kept = all(k for _, k in node.saved)
-    state = "kept" if kept else "FREED"
-    return f"{node.label}\nsaved: {', '.join(n for n, _ in node.saved)} ({state})", \
-        COLORS["green"] if kept else COLORS["red"]
-
-
-def plot_graph(output: torch.Tensor, names: dict[str, torch.Tensor] | None = None, title: str = ""):
-    """The backward graph of ``output``, gradients flowing right to left, one box per node.
-
-    Boxes say what each node saved during the forward pass and whether it is still there.
-    """
-    nodes = graph_nodes(output, names)
-    fig, ax = new_figure(width=6.4, height=0.9 + 0.75 * max(2, _widest_column(nodes)))
-    ax.set_axis_off()
-    if not nodes:
-        ax.text(0.5, 0.5, "no graph: this tensor has no grad_fn", ha="center", va="center")
-        return fig
-    positions = _node_positions(nodes)
-    boxes = []
-    for node, (x, y) in zip(nodes, positions):
-        text, color = _node_text(node)
-        boxes.append(ax.text(x, y, text, ha="center", va="center", fontsize=9, color=color,
-                             bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": color}))
-    for node, box in zip(nodes, boxes):
-        for child in node.inputs:  # an arrow from this node's left edge to its input's right edge
-            ax.annotate("", xy=(1.0, 0.5), xycoords=boxes[child], xytext=(0.0, 0.5), textcoords=box,
-                        arrowprops={"arrowstyle": "-|>", "color": COLORS["grey"], "shrinkA": 4, "shrinkB": 4})
-    xs = [p[0] for p in positions]
-    ys = [p[1] for p in positions]
-    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
-    ax.set_title(title or "backward graph (gradients flow right \u2192 left)")
-    return fig
-
-
-def _widest_column(nodes: list[GraphNode]) -> int:
-    counts: dict[int, int] = {}
-    for node in nodes:
-        counts[node.depth] = counts.get(node.depth, 0) + 1
-    return max(counts.values(), default=1)
-
-
-# --------------------------------------------------------------------------------------------------
-# .grad over a sequence of calls
-
-
-def plot_grad_history(history, labels=None, target=None, name: str = "x",
-                      title: str = "What .grad holds after each call", target_label: str = "target"):
-    """One line per component of ``.grad`` over a sequence of events (backward calls, resets).
-
-    ``history`` is a list of gradient tensors (``None`` is drawn as a gap: ``.grad`` is None there);
-    ``target`` adds dashed lines at the values the history should reach.
-    """
-    rows = [np.full(_width(history), np.nan) if g is None else g.detach().reshape(-1).numpy()
-            for g in history]
-    values = np.vstack(rows)
-    steps = np.arange(1, len(history) + 1)
-    fig, ax = new_figure(width=6.4, height=3.4)
-    for j in range(values.shape[1]):
-        color = PALETTE[j % len(PALETTE)]
-        ax.plot(steps, values[:, j], "o-", color=color, label=f"{name}.grad[{j}]")
-        if target is not None:
-            ax.axhline(float(target.reshape(-1)[j]), color=color, linestyle="--", linewidth=1, alpha=0.7)
-    if target is not None:
-        ax.plot([], [], "--", color=COLORS["grey"], linewidth=1, label=f"{target_label} (dashed)")
-    ax.set_xticks(steps)
-    ax.set_xticklabels(labels or [f"call {k}" for k in steps], rotation=20 if labels else 0)
-    ax.set_ylabel("value stored in .grad")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=9)
-    return fig
-
-
-def _width(history) -> int:
-    return next((g.numel() for g in history if g is not None), 1)
-
 
 # --------------------------------------------------------------------------------------------------
 # Instructor widget: gradient descent with and without zeroing .grad
@@ -189,10 +47,13 @@ def _width(history) -> int:
 DATA_X = np.linspace(-1.0, 1.0, 8, dtype=np.float32)
 DATA_Y = (3.0 * DATA_X + 1.0).astype(np.float32)
 MAX_STEPS = 100
-ZERO_EVERY_STEP = "zero_grad() every step"
-NEVER_ZERO = "never zeroed"
-SUM_OVER_N = "sum / N (adds up)"
-MEAN_PER_BATCH = "mean per batch"
+# the dropdowns' values: English in every language (tests and notebooks set them); shown translated
+ZERO_EVERY_STEP = N_("zero_grad() every step")
+NEVER_ZERO = N_("never zeroed")
+SUM_OVER_N = N_("sum / N (adds up)")
+MEAN_PER_BATCH = N_("mean per batch")
+# the batch loss as the caption names it
+BATCH_LOSS_SHORT = {SUM_OVER_N: N_("sum / N"), MEAN_PER_BATCH: MEAN_PER_BATCH}
 
 
 def mse(theta: np.ndarray) -> float:
@@ -293,19 +154,20 @@ class ZeroGradExplorer(Explorer):
     core renders it once into its background bitmap; a frame draws only the animated artists.
     """
 
-    width, height, dpi = 8.4, 3.6, 80
+    # 800 x 344 CSS px: every text at the course's 11 pt is >= 12 px where the picture is shown
+    width, height, dpi = 10.0, 4.3, 80
 
     def make_controls(self):
         style = {"description_width": "initial"}
         return {
-            "zeroing": widgets.Dropdown(options=[ZERO_EVERY_STEP, NEVER_ZERO], value=ZERO_EVERY_STEP,
+            "zeroing": widgets.Dropdown(options=_choices(ZERO_EVERY_STEP, NEVER_ZERO), value=ZERO_EVERY_STEP,
                                         description=".grad", style=style),
-            "batches": widgets.IntSlider(value=1, min=1, max=4, description="mini-batches", style=style),
-            "batch_loss": widgets.Dropdown(options=[SUM_OVER_N, MEAN_PER_BATCH], value=SUM_OVER_N,
-                                           description="batch loss", style=style),
+            "batches": widgets.IntSlider(value=1, min=1, max=4, description=_("mini-batches"), style=style),
+            "batch_loss": widgets.Dropdown(options=_choices(SUM_OVER_N, MEAN_PER_BATCH), value=SUM_OVER_N,
+                                           description=_("batch loss"), style=style),
             "lr": widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.05,
                                          description="lr", readout_format=".3g", style=style),
-            "steps": widgets.IntSlider(value=40, min=1, max=MAX_STEPS, description="steps", style=style),
+            "steps": widgets.IntSlider(value=40, min=1, max=MAX_STEPS, description=_("steps"), style=style),
         }
 
     def draw(self, fig):
@@ -313,9 +175,12 @@ class ZeroGradExplorer(Explorer):
         self._draw_static_parts()
         self.reference_path, self.path = self._curves(self.ax_path, ".-")
         self.reference_loss, self.loss_line = self._curves(self.ax_loss, "-")
-        self.ax_path.legend(loc="lower right", fontsize=8)
-        self.caption = self.ax_loss.text(0.98, 0.97, "", transform=self.ax_loss.transAxes, ha="right", va="top",
-                                         fontsize=8, color=COLORS["red"])
+        # the legend sits *under* both plots, outside every axes: no contour line or moving path can
+        # run through it (inside the path plot, a contour line crossed the frameless legend)
+        self.legend = fig.legend(handles=[self.reference_path, self.path], loc="outside lower center",
+                                 ncols=2)
+        self.caption = self.ax_loss.text(0.98, 0.97, "", transform=self.ax_loss.transAxes, ha="right",
+                                         va="top", color=ink(COLORS["red"]))
         self.animate(self.reference_path, self.path, self.reference_loss, self.loss_line, self.caption)
 
     def _draw_static_parts(self):
@@ -324,27 +189,27 @@ class ZeroGradExplorer(Explorer):
                              linewidths=0.6, alpha=0.7)
         self.ax_path.plot([3], [1], marker="*", markersize=12, color="black", linestyle="none")
         self.ax_path.set(**PATH_LIMITS, xticks=[0, 2, 4, 6], yticks=[-2, 0, 2, 4], xlabel="w", ylabel="b",
-                         title="path of (w, b); \u2605 = minimum")
+                         title=_("path of (w, b); \u2605 = minimum"))
         self.ax_loss.set_yscale("log")
         self.ax_loss.yaxis.set_major_locator(LogLocator(numticks=5))
         self.ax_loss.yaxis.set_minor_locator(NullLocator())
         self.ax_loss.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
-        self.ax_loss.set(xlim=(0, MAX_STEPS), ylim=LOSS_LIMITS, xlabel="step", ylabel="full-batch loss",
-                         title="loss along the path")
+        self.ax_loss.set(xlim=(0, MAX_STEPS), ylim=LOSS_LIMITS, xlabel=_("step"),
+                         ylabel=_("full-batch loss"), title=_("loss along the path"))
 
     @staticmethod
     def _curves(ax, style):
         (reference,) = ax.plot([], [], "-", color=COLORS["grey"], linewidth=4, alpha=0.4,
-                               label="plain GD: zero_grad, full batch")
+                               label=_("plain GD: zero_grad, full batch"))
         (current,) = ax.plot([], [], style, color=COLORS["red"], markersize=3, linewidth=1.2,
-                             label="the chosen setting")
+                             label=_("the chosen setting"))
         return reference, current
 
     def update(self, zeroing, batches, batch_loss, lr, steps):
         never = zeroing == NEVER_ZERO
         mean = batch_loss == MEAN_PER_BATCH
         path, losses, grad_norms, true_norms = descend(lr, steps, batches, not never, mean)
-        reference, reference_losses, _, _ = descend(lr, steps)
+        reference, reference_losses, _norms, _true_norms = descend(lr, steps)
         self.path.set_data(*_viewable(path).T)
         self.reference_path.set_data(*_viewable(reference).T)
         steps_axis = np.arange(steps + 1)
@@ -356,246 +221,52 @@ class ZeroGradExplorer(Explorer):
     @staticmethod
     def describe(zeroing, batches, batch_loss) -> str:
         """A caption for the current setting, e.g. 'never zeroed; 3 mini-batches, mean per batch'."""
-        label = "zero_grad() every step" if zeroing == ZERO_EVERY_STEP else ".grad never zeroed"
+        label = _("zero_grad() every step") if zeroing == ZERO_EVERY_STEP else _(".grad never zeroed")
         if batches == 1:
-            return f"{label}; full batch"
-        return f"{label}; {batches} mini-batches, {batch_loss.split(' (')[0]}"
+            return _("{setting}; full batch").format(setting=label)
+        return _("{setting}; {count} mini-batches, {batch_loss}").format(
+            setting=label, count=batches, batch_loss=_(BATCH_LOSS_SHORT[batch_loss]))
 
     @staticmethod
     def _note(path, losses, grad_norms, true_norms, never, mean, batches):
         notes = []
         bad = np.flatnonzero(~np.isfinite(path[:, 0]))
         if bad.size:
-            notes.append(f"Diverged: the parameters overflowed to inf/NaN at step {bad[0]}; the path stops "
-                         "there. The learning rate is far too large.")
+            notes.append(_("Diverged: the parameters overflowed to inf/NaN at step {step}; the path stops "
+                           "there. The learning rate is far too large.").format(step=bad[0]))
         elif losses[-1] > losses[0]:
-            notes.append("The loss grew: each step overshoots the minimum by more than it corrects "
-                         "(learning rate too large for this setting). Curves leave the plotted range.")
+            notes.append(_("The loss grew: each step overshoots the minimum by more than it corrects "
+                           "(learning rate too large for this setting). Curves leave the plotted range."))
         if never:
             ratio = grad_norms[-1] / true_norms[-1] if true_norms[-1] > 0 else np.nan
-            size = f" (\u2016.grad\u2016 = {ratio:.3g} \u00d7 the current gradient)" if np.isfinite(ratio) else ""
-            orbit = "" if bad.size or losses[-1] > losses[0] else ", so (w, b) circles the minimum instead of settling"
-            notes.append(f"Never zeroed: each step used the sum of all gradients so far{size}{orbit}.")
+            orbit = not (bad.size or losses[-1] > losses[0])
+            if np.isfinite(ratio) and orbit:
+                note = _("Never zeroed: each step used the sum of all gradients so far (\u2016.grad\u2016 = "
+                         "{ratio} \u00d7 the current gradient), so (w, b) circles the minimum instead of settling.")
+            elif np.isfinite(ratio):
+                note = _("Never zeroed: each step used the sum of all gradients so far (\u2016.grad\u2016 = "
+                         "{ratio} \u00d7 the current gradient).")
+            elif orbit:
+                note = _("Never zeroed: each step used the sum of all gradients so far, so (w, b) circles the "
+                         "minimum instead of settling.")
+            else:
+                note = _("Never zeroed: each step used the sum of all gradients so far.")
+            notes.append(note.format(ratio=f"{ratio:.3g}"))
         if mean and batches > 1:
-            notes.append(f"Mean per mini-batch: each step used about {batches}\u00d7 the full-batch "
-                         f"gradient, the same as multiplying lr by {batches}.")
+            notes.append(_("Mean per mini-batch: each step used about {count}\u00d7 the full-batch "
+                           "gradient, the same as multiplying lr by {count}.").format(count=batches))
         elif mean:
-            notes.append("With one mini-batch, 'sum / N' and 'mean per batch' are the same thing: "
-                         "raise mini-batches to see them differ.")
-        return " ".join(notes) or None
+            notes.append(_("With one mini-batch, 'sum / N' and 'mean per batch' are the same thing: "
+                           "raise mini-batches to see them differ."))
+        # English puts a space between sentences; Chinese sentences end in a full-width stop and run on
+        return ("" if language() == "zh" else " ").join(notes) or None
+
+
+def _choices(*values: str) -> list[tuple[str, str]]:
+    """Dropdown options: each English value shown in the notebook's language."""
+    return [(_(value), value) for value in values]
 
 
 def _viewable(path: np.ndarray) -> np.ndarray:
     """Huge coordinates (a diverging path) clipped far outside the view, so drawing stays cheap and safe."""
     return np.clip(path, -1e4, 1e4)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 1: accumulate mini-batch gradients so they equal the full-batch gradient
-
-
-def _data(n: int, seed: int):
-    generator = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, 3, generator=generator)
-    Y = X @ torch.tensor([1.5, -2.0, 0.5]) + 0.3 * torch.randn(n, generator=generator)
-    w = torch.zeros(3, requires_grad=True)
-    return X, Y, w
-
-
-def _minibatch_cases():
-    cases = []
-    for n, batch_size, seed in [(12, 4, 1), (10, 4, 2), (5, 5, 3), (6, 1, 4)]:
-        X, Y, w = _data(n, seed)
-        cases.append((w, X, Y, batch_size))
-    return cases
-
-
-def _batch_grads(w, X, Y, batch_size, divisor):
-    """Closed-form gradient of sum((X_b w - Y_b)^2) / divisor(batch) for each mini-batch."""
-    grads = []
-    for start in range(0, len(X), batch_size):
-        Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
-        grads.append(2 * Xb.T @ (Xb @ w.detach() - Yb) / divisor(len(Xb)))
-    return grads
-
-
-def _full_gradient(w, X, Y, batch_size):
-    loss = ((X @ w - Y) ** 2).mean()
-    return torch.autograd.grad(loss, w)[0]
-
-
-def _mean_per_batch(w, X, Y, batch_size):
-    return sum(_batch_grads(w, X, Y, batch_size, lambda size: size))
-
-
-def _sum_without_n(w, X, Y, batch_size):
-    return sum(_batch_grads(w, X, Y, batch_size, lambda size: 1))
-
-
-def _mean_over_batch_count(w, X, Y, batch_size):
-    count = -(-len(X) // batch_size)
-    return sum(_batch_grads(w, X, Y, batch_size, lambda size: size * count))
-
-
-def _dropped_last_batch(w, X, Y, batch_size):
-    grads = _batch_grads(w, X, Y, batch_size, lambda size: len(X))
-    return sum(g for g, start in zip(grads, range(0, len(X), batch_size)) if start + batch_size <= len(X))
-
-
-_ACCUMULATIONS = [lambda w, X, Y, b: sum(_batch_grads(w, X, Y, b, lambda size: len(X))),
-                  _mean_per_batch, _sum_without_n, _mean_over_batch_count, _dropped_last_batch]
-
-
-def _kept_full_gradient(answer, w, X, Y, batch_size) -> bool:
-    """Experiment 1's gradient is still in w.grad: answer = full + (some accumulation)."""
-    if not isinstance(answer, torch.Tensor) or answer.shape != w.shape:
-        return False
-    full = sum(_batch_grads(w, X, Y, batch_size, lambda size: len(X)))
-    rest = answer.detach() - full
-    return any(torch.allclose(rest, f(w, X, Y, batch_size), rtol=1e-4, atol=1e-4) for f in _ACCUMULATIONS)
-
-
-minibatch_gradient = Exercise(
-    title="Exercise 1: mini-batch gradients that add up",
-    reference=_full_gradient,
-    inputs=_minibatch_cases,
-    function=True,
-    mistakes=[
-        Mistake("forgot to zero between experiments",
-                "Your result still contains experiment 1's gradient: `backward()` *adds* to `w.grad`, and "
-                "nothing cleared it before your mini-batch loop. Reset it first.",
-                test=_kept_full_gradient),
-        Mistake("averaged each mini-batch",
-                "Each mini-batch loss is a *mean* over its own rows, so every row was divided by the batch "
-                "size instead of by N, and the accumulated gradient is too large by the number of batches. "
-                "The pieces must add up to the full-batch mean.",
-                wrong=_mean_per_batch),
-        Mistake("summed without dividing by N",
-                "Your batch losses are plain sums of squared errors: the full-batch loss is a *mean*, so "
-                "every row's contribution must be divided by the number of rows N.",
-                wrong=_sum_without_n),
-        Mistake("divided by the number of batches",
-                "Dividing each batch mean by the number of batches works only when all batches have the same "
-                "size. Here the last batch is smaller, so its rows count too much. Weight every row equally.",
-                wrong=_mean_over_batch_count),
-        Mistake("dropped the last, smaller batch",
-                "Some rows never reached `backward()`: when N is not a multiple of `batch_size` the last "
-                "batch is smaller, and your loop skipped it.",
-                wrong=_dropped_last_batch),
-    ],
-    error_hints=[
-        ErrorHint(r"grad can be implicitly created only for scalar outputs",
-                  "Your mini-batch loss is still a vector (one squared error per row), and `backward()` "
-                  "without arguments needs a single number. Reduce it -- and choose the reduction so that "
-                  "the batch losses add up to the full-batch mean.",
-                  name="called backward on a non-scalar"),
-        ErrorHint(r"'NoneType' object has no attribute",
-                  "`w.grad` is `None` at that point: after `w.grad = None` (or before any backward call) there "
-                  "is no tensor to call methods on. Either set it to None, or call `.zero_()` while it exists.",
-                  name="used .grad while it was None"),
-    ],
-    hints=[
-        ("Two things: (1) `w.grad` already holds experiment 1's gradient when your code starts -- every "
-         "`backward()` adds to it. (2) Loop over the rows in slices `X[i:i + batch_size]`, one "
-         "`backward()` per slice, and return `w.grad` after the loop."),
-        ("The full-batch loss is (1/N) * (sum over all rows of the squared error). Split that sum by "
-         "mini-batch: each batch contributes the sum of *its* squared errors divided by N (the total number "
-         "of rows, not the batch size). The last batch may be smaller."),
-    ],
-    solution_text="""
-def minibatch_gradient(w, X, Y, batch_size):
-    full_loss = ((X @ w - Y) ** 2).mean()
-    full_loss.backward()
-
-    w.grad = None                       # or w.grad.zero_(): forget experiment 1
-    N = len(X)
-    for start in range(0, N, batch_size):
-        Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
-        batch_loss = ((Xb @ w - Yb) ** 2).sum() / N    # this batch's share of the full mean
-        batch_loss.backward()                           # adds to w.grad
-    return w.grad
-""",
-    success="Summed over the mini-batches, the gradients equal the full-batch gradient -- "
-            "accumulation used on purpose.",
-    rtol=1e-5,
-    atol=1e-5,
-)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 2: predict x.grad after a sequence of backward calls
-
-PREDICT_SEQUENCE = """\
-x = torch.tensor([1., 2., 3.], requires_grad=True)
-y = (x ** 2).sum()
-y.backward(retain_graph=True)   # call (1)
-y.backward()                    # call (2)
-z = (x + 1).sum()
-z.backward()                    # call (3)
-z.backward()                    # call (4)"""
-
-
-def _run_sequence(x: torch.Tensor) -> torch.Tensor:
-    y = (x**2).sum()
-    y.backward(retain_graph=True)
-    y.backward()
-    z = (x + 1).sum()
-    z.backward()
-    z.backward()
-    return x.grad
-
-
-def _matches(values):
-    def test(answer, x):
-        if not isinstance(answer, torch.Tensor) or answer.shape != x.shape or not answer.is_floating_point():
-            return False
-        return torch.allclose(answer.detach().double(), values(x.detach().double()))
-    return test
-
-
-predict_grad = Exercise(
-    title="Exercise 2: predict x.grad",
-    reference=_run_sequence,
-    inputs=(torch.tensor([1.0, 2.0, 3.0], requires_grad=True),),
-    check_dtype=False,
-    mistakes=[
-        Mistake("the single-call gradient",
-                "That is the gradient of *one* call, d/dx of sum(x**2). But `.grad` is not overwritten: every "
-                "`backward()` *adds* its gradient to what is already there, and nothing in the sequence resets "
-                "it. Count every call that runs.",
-                test=_matches(lambda x: 2 * x)),
-        Mistake("only the last call",
-                "That is only what call (4) contributes. Calls (1)-(3) wrote into `x.grad` too, and later calls "
-                "add to it instead of replacing it.",
-                test=_matches(lambda x: torch.ones_like(x))),
-        Mistake("thought call (4) raises",
-                "Close: you counted z once. Call (4) runs too: `(x + 1).sum()` saved no tensors during the "
-                "forward pass (the derivative of x + 1 does not depend on x), so there is nothing to free and "
-                "a second backward works -- and adds again.",
-                test=_matches(lambda x: 4 * x + 1)),
-        Mistake("thought call (2) raises",
-                "Call (1) passed `retain_graph=True`, so y's saved tensors were kept and call (2) runs -- "
-                "and adds its gradient again. `retain_graph` keeps the graph; it does not reset `.grad`.",
-                test=_matches(lambda x: 2 * x + 2)),
-        Mistake("one call of each",
-                "You counted y once and z once. Every call that runs adds to `x.grad`; check which of the four "
-                "calls would raise (hint: none of them).",
-                test=_matches(lambda x: 2 * x + 1)),
-    ],
-    hints=[
-        ("Work out what *one* call of `y.backward()` and *one* call of `z.backward()` add to `x.grad` "
-         "(write each as a formula in x)."),
-        ("Then decide which of the four calls actually run: does (2) have a graph to go back through? "
-         "Did `(x + 1).sum()` save any tensor that (3) could free?"),
-        "Nothing in the sequence sets `x.grad` to zero or None: the contributions of all calls that run add up.",
-    ],
-    solution_text="""
-y = sum(x**2):   one y.backward() adds 2*x          -> calls (1) and (2) both run (retain_graph on (1))
-z = sum(x + 1):  one z.backward() adds ones          -> calls (3) and (4) both run (nothing saved to free)
-
-x.grad = 2*x + 2*x + 1 + 1 = 4*x + 2
-
-answer = 4 * torch.tensor([1., 2., 3.]) + 2     # or type the three numbers
-""",
-    success="Four calls, four contributions, all added up in `x.grad`.",
-)

@@ -1,13 +1,13 @@
 """Lesson 5 -- loss functions: the pictures, explorer and exercises of notebooks/05_losses.ipynb.
 
 MSE, binary cross-entropy (and why ``BCEWithLogitsLoss`` is the stable choice), multi-class
-cross-entropy (``log_softmax`` + ``nll_loss``). The notebook shows every loss call it teaches; this
-module only draws and checks.
+cross-entropy (``log_softmax`` + ``nll_loss``) and its options in practice. The notebook shows every
+loss call it teaches; this module only draws, and re-exports the exercises of
+:mod:`lessonkit.losses_exercises`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import ipywidgets as widgets
@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from lessonkit.checks import ErrorHint, Exercise, Mistake, incorrect
 from lessonkit.figures import COLORS, heatmap, new_figure
+from lessonkit.i18n import N_, _
 from lessonkit.widgets import Explorer
 
 # --------------------------------------------------------------------------------------------------
@@ -59,9 +59,13 @@ def _mse_on_sigmoid(y: float):
 LOGIT_LOSSES = {
     "BCEWithLogitsLoss(z, y)": (_bce_with_logits, COLORS["blue"], "-"),
     "BCELoss(sigmoid(z), y)": (_bce_on_sigmoid, COLORS["orange"], "--"),
-    "by hand: -[y log p + (1-y) log(1-p)]": (_bce_by_hand, COLORS["red"], ":"),
+    "by hand: -[y log ŷ + (1-y) log(1-ŷ)]": (_bce_by_hand, COLORS["red"], ":"),
     "MSE: (sigmoid(z) - y)^2": (_mse_on_sigmoid, COLORS["green"], "-."),
 }
+
+
+# TRANSLATORS: the axis label of d loss / d z (the notebook writes it as a partial derivative, ∂L/∂z)
+GRADIENT_LABEL = N_("dL/dz")
 
 
 def _finite_max(*arrays) -> float:
@@ -96,38 +100,39 @@ def plot_squared_errors(prediction, target):
     prediction, target = torch.as_tensor(prediction), torch.as_tensor(target)
     squared = (prediction - target) ** 2
     panels = {
-        f"input (prediction) {tuple(prediction.shape)}": prediction,
-        f"target {tuple(target.shape)}": target,
-        f"squared errors {tuple(squared.shape)}\nmean = {squared.mean().item():.4g}": squared,
+        _("input (prediction) {shape}").format(shape=tuple(prediction.shape)): prediction,
+        _("target {shape}").format(shape=tuple(target.shape)): target,
+        _("squared errors {shape}\nmean = {mean}").format(shape=tuple(squared.shape),
+                                                          mean=f"{squared.mean().item():.4g}"): squared,
     }
-    top = 1.4 * max(float(v.abs().max()) for v in panels.values()) or 1.0
+    # a light scale (the largest value at mid-orange) keeps black numbers readable on every cell
+    top = 2.0 * max(float(v.abs().max()) for v in panels.values()) or 1.0
     fig, axes = new_figure(1, 3, width=8.4, height=3.2)
     for ax, (title, values) in zip(axes, panels.items(), strict=True):
-        image, _ = heatmap(ax, _as_matrix(values), diverging=False, fmt="{:g}")
-        image.set_cmap("Oranges")
-        image.set_clim(0, top)   # one colour scale for the three panels
+        # one colour scale for the three panels; the numbers are black or white by contrast
+        heatmap(ax, _as_matrix(values), diverging=False, fmt="{:g}", cmap="Oranges", vmin=0, vmax=top)
         ax.set_title(title)
     if squared.shape not in (prediction.shape, target.shape):   # broadcasting made a bigger table
         for i in range(min(squared.shape[-2:])):
             axes[2].add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, lw=2.5, ec=COLORS["blue"]))
-        axes[2].set_xlabel("only the outlined cells pair a prediction\nwith its own label", fontsize=9)
+        axes[2].set_xlabel(_("only the outlined cells pair a prediction\nwith its own label"), fontsize=9)
     return fig
 
 
 def plot_bce_curves():
-    """BCE and dBCE/dp as the prediction p moves from 0 to 1, for y = 1 and y = 0."""
+    """BCE and dBCE/dŷ as the prediction ŷ moves from 0 to 1, for y = 1 and y = 0."""
     p = np.linspace(0.005, 0.995, 397)
     curves, slopes = {}, {}
     for y, color in ((1.0, COLORS["blue"]), (0.0, COLORS["orange"])):
-        label = f"y = {y:g}: " + ("-log p" if y else "-log(1 - p)")
+        label = f"y = {y:g}: " + (r"$-\log \hat y$" if y else r"$-\log(1 - \hat y)$")
         loss, grad = loss_and_gradient(
             lambda q, y=y: F.binary_cross_entropy(q, torch.full_like(q, y), reduction="none"), p)
         curves[label] = (loss, color, "-")
         slopes[label] = (grad, color, "-")
     fig, (left, right) = new_figure(1, 2, width=9.0, height=3.6)
-    draw_curves(left, p, curves, xlabel="prediction p", ylabel="loss", title="BCE loss")
-    draw_curves(right, p, slopes, xlabel="prediction p", ylabel="dL/dp",
-                title="its gradient: -1/p and 1/(1 - p)", ylim=(-25, 25))
+    draw_curves(left, p, curves, xlabel=_(r"prediction $\hat y$"), ylabel=_("loss"), title=_("BCE loss"))
+    draw_curves(right, p, slopes, xlabel=_(r"prediction $\hat y$"), ylabel=r"$\mathrm{d}L/\mathrm{d}\hat y$",
+                title=_(r"its gradient: $-1/\hat y$ and $1/(1 - \hat y)$"), ylim=(-25, 25))
     left.legend(loc="upper center")
     return fig
 
@@ -138,17 +143,18 @@ def plot_mse_vs_cross_entropy(y: float = 1.0):
     chosen = ["BCEWithLogitsLoss(z, y)", "MSE: (sigmoid(z) - y)^2"]
     curves, slopes = {}, {}
     for name in chosen:
-        factory, color, _ = LOGIT_LOSSES[name]
+        factory, color, _style = LOGIT_LOSSES[name]
         loss, grad = loss_and_gradient(factory(y), z)
-        label = "cross-entropy" if name.startswith("BCE") else "MSE"
+        label = _("cross-entropy") if name.startswith("BCE") else "MSE"
         curves[label], slopes[label] = (loss, color, "-"), (grad, color, "-")
     fig, (left, right) = new_figure(1, 2, width=9.0, height=3.6)
-    draw_curves(left, z, curves, xlabel="logit z", ylabel="loss", title=f"Loss for label y = {y:g}")
-    draw_curves(right, z, slopes, xlabel="logit z", ylabel="dL/dz", title="Gradient with respect to z")
+    draw_curves(left, z, curves, xlabel=_("logit z"), ylabel=_("loss"),
+                title=_("Loss for label y = {y}").format(y=f"{y:g}"))
+    draw_curves(right, z, slopes, xlabel=_("logit z"), ylabel=_(GRADIENT_LABEL), title=_("Gradient with respect to z"))
     left.legend(loc="upper center")
     for ax in (left, right):
         ax.axvspan(-8, -3, color=COLORS["grey"], alpha=0.12, lw=0)
-    right.annotate("confidently wrong,\nyet MSE's\ngradient ≈ 0", (-5.5, -0.55), ha="center", fontsize=9)
+    right.annotate(_("confidently wrong,\nyet MSE's\ngradient ≈ 0"), (-5.5, -0.55), ha="center", fontsize=9)
     return fig
 
 
@@ -163,10 +169,11 @@ def plot_class_probabilities(probabilities, target):
         colors = [COLORS["green"] if k == target[i] else COLORS["grey"] for k in range(classes)]
         ax.bar(range(classes), probabilities[i].numpy(), color=colors)
         ax.set_xticks(range(classes))
-        ax.set_xlabel("class")
+        ax.set_xlabel(_("class"))
         p = probabilities[i, target[i]].item()
-        ax.set_title(f"sample {i}: target {target[i].item()}\n-log p = {-math.log(p):.4f}")
-    axes[0].set_ylabel("softmax probability")
+        ax.set_title(_("sample {i}: target {target}\n-log p = {loss}").format(
+            i=i, target=target[i].item(), loss=f"{-math.log(p):.4f}"))
+    axes[0].set_ylabel(_("softmax probability"))
     axes[0].set_ylim(0, 1)
     return fig
 
@@ -175,7 +182,7 @@ def plot_class_probabilities(probabilities, target):
 # Explorer: a logit slider, every binary loss and its gradient live
 
 
-SHORT_NAMES = dict(zip(LOGIT_LOSSES, ["with logits", "BCELoss", "by hand", "MSE"], strict=True))
+SHORT_NAMES = dict(zip(LOGIT_LOSSES, [N_("with logits"), "BCELoss", N_("by hand"), "MSE"], strict=True))
 _CSS_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dashed"}
 
 
@@ -204,10 +211,10 @@ class LogitLossExplorer(Explorer):
 
     def make_controls(self):
         return {
-            "z": widgets.FloatSlider(value=2.0, min=-120.0, max=120.0, step=0.1, description="logit z",
+            "z": widgets.FloatSlider(value=2.0, min=-120.0, max=120.0, step=0.1, description=_("logit z"),
                                      layout=widgets.Layout(width="440px")),
             "y": widgets.ToggleButtons(options=[("y = 1", 1.0), ("y = 0", 0.0)], value=1.0,
-                                       description="label"),
+                                       description=_("label")),
         }
 
     def draw(self, fig):
@@ -217,18 +224,18 @@ class LogitLossExplorer(Explorer):
             z = np.linspace(-window, window, 481)
             for y in (1.0, 0.0):
                 curves = {name: (z, *loss_and_gradient(factory(y), z))
-                          for name, (factory, _, _) in LOGIT_LOSSES.items()}
+                          for name, (factory, _color, _style) in LOGIT_LOSSES.items()}
                 self.curves[(y, window)] = curves
-                self.tops[(y, window)] = 1.08 * _finite_max(*(loss for _, loss, _ in curves.values()))
+                self.tops[(y, window)] = 1.08 * _finite_max(*(loss for _grid, loss, _grad in curves.values()))
         self.loss_ax, self.grad_ax = fig.subplots(1, 2)
         self.loss_lines, self.grad_lines = {}, {}
-        for name, (_, color, style) in LOGIT_LOSSES.items():
+        for name, (_factory, color, style) in LOGIT_LOSSES.items():
             (self.loss_lines[name],) = self.loss_ax.plot([], [], style, color=color, lw=1.8)
             (self.grad_lines[name],) = self.grad_ax.plot([], [], style, color=color, lw=1.8)
         # few tick labels (what a change of limits redraws): at most 8 integers, not 10 in the -40..40 view
         self.loss_ax.yaxis.set_major_locator(MaxNLocator(7, steps=[1, 2, 5, 10]))
-        self.loss_ax.set(xlabel="logit z", ylabel="loss")
-        self.grad_ax.set(xlabel="logit z", ylabel="dL/dz", ylim=(-1.15, 1.15), yticks=(-1, 0, 1))
+        self.loss_ax.set(xlabel=_("logit z"), ylabel=_("loss"))
+        self.grad_ax.set(xlabel=_("logit z"), ylabel=_(GRADIENT_LABEL), ylim=(-1.15, 1.15), yticks=(-1, 0, 1))
         # The layout is computed once, after draw: give it the widest tick labels of any view
         # (labels at the x edges as in the narrow view, three-digit losses as in the wide one).
         for ax in (self.loss_ax, self.grad_ax):
@@ -239,7 +246,7 @@ class LogitLossExplorer(Explorer):
         # shrinking sizes: markers that coincide show as concentric rings instead of hiding each other
         self.dots = {(name, panel): ax.plot([], [], "o", color=color, ms=10 - 2 * rank, mec="white",
                                             mew=0.8)[0]
-                     for rank, (name, (_, color, _)) in enumerate(LOGIT_LOSSES.items())
+                     for rank, (name, (_factory, color, _style)) in enumerate(LOGIT_LOSSES.items())
                      for panel, ax in enumerate(panels)}
         self.animate(*self.loss_lines.values(), *self.grad_lines.values(), *self.cursors, *self.dots.values())
         self._shown = None    # the (label, window) whose curves are drawn
@@ -259,7 +266,7 @@ class LogitLossExplorer(Explorer):
             self.grad_ax.set_xlim(-window, window)
             self.redraw_background()
         values = {name: [float(v[0]) for v in loss_and_gradient(factory(y), [z])]
-                  for name, (factory, _, _) in LOGIT_LOSSES.items()}
+                  for name, (factory, _color, _style) in LOGIT_LOSSES.items()}
         for cursor in self.cursors:
             cursor.set_xdata([z, z])
         for (name, panel), dot in self.dots.items():
@@ -273,12 +280,13 @@ def _readout_html(z: float, y: float, values) -> str:
     p = torch.sigmoid(torch.tensor(z)).item()
     rows = "".join(
         f'<tr><td><span style="display:inline-block;width:22px;border-top:3px {_CSS_STYLES[style]} {color};'
-        f'vertical-align:middle"></span> {SHORT_NAMES[name]}</td>'
+        f'vertical-align:middle"></span> {_(SHORT_NAMES[name])}</td>'
         f'<td style="text-align:right">{loss:.5g}</td><td style="text-align:right">{grad:.3g}</td></tr>'
-        for name, (_, color, style) in LOGIT_LOSSES.items() for loss, grad in [values[name]])
+        for name, (_factory, color, style) in LOGIT_LOSSES.items() for loss, grad in [values[name]])
+    in_float32, loss_header, grad_header = _("(in float32)"), _("loss"), _(GRADIENT_LABEL)
     return (f'<div style="font-family:monospace;font-size:12px"><b>z = {z:+.1f}, y = {y:g}</b><br>'
-            f"p = sigmoid(z) = {p:.6g} (float32)<br>"
-            '<table style="margin-top:4px"><tr><th></th><th>loss</th><th>dL/dz</th></tr>'
+            f"ŷ = sigmoid(z) = {p:.6g}<br>{in_float32}<br>"
+            f'<table style="margin-top:4px"><tr><th></th><th>{loss_header}</th><th>{grad_header}</th></tr>'
             f"{rows}</table></div>")
 
 
@@ -286,256 +294,40 @@ def _loss_note(z: float, values) -> str | None:
     """What is noteworthy at this logit: inf/NaN, the -100 clamp, a vanished or saturated gradient."""
     exact_loss, exact_grad = values["BCEWithLogitsLoss(z, y)"]
     bce_loss, bce_grad = values["BCELoss(sigmoid(z), y)"]
-    hand_loss, hand_grad = values["by hand: -[y log p + (1-y) log(1-p)]"]
+    hand_loss, hand_grad = values["by hand: -[y log ŷ + (1-y) log(1-ŷ)]"]
     mse_grad = values["MSE: (sigmoid(z) - y)^2"][1]
     notes = []
     if not (np.isfinite(hand_loss) and np.isfinite(hand_grad)):
         p = torch.sigmoid(torch.tensor(z)).item()
-        notes.append(f"sigmoid(z) is exactly {p:g} in float32, so the formula by hand gives "
-                     f"loss {hand_loss:g}, gradient {hand_grad:g}")
+        notes.append(_("sigmoid(z) is exactly {p} in float32, so the formula by hand gives "
+                       "loss {loss}, gradient {grad}").format(p=f"{p:g}", loss=f"{hand_loss:g}",
+                                                             grad=f"{hand_grad:g}"))
     if bce_loss == 100.0 and exact_loss != 100.0:
-        notes.append(f"BCELoss clamps log at -100: loss 100 instead of {exact_loss:.4g}")
+        notes.append(_("BCELoss clamps log at -100: loss 100 instead of {exact}").format(exact=f"{exact_loss:.4g}"))
     elif abs(bce_loss - exact_loss) > 1e-3 * max(1.0, exact_loss):
-        notes.append(f"BCELoss is off ({bce_loss:.5g} instead of {exact_loss:.5g}): p is too close to 1 "
-                     "for float32")
+        notes.append(_("BCELoss is off ({got} instead of {exact}): ŷ is too close to 1 for float32").format(
+            got=f"{bce_loss:.5g}", exact=f"{exact_loss:.5g}"))
     if abs(exact_grad) > 0.01 and abs(bce_grad) < 0.5 * abs(exact_grad):
-        notes.append(f"sigmoid + BCELoss gradient vanished ({bce_grad:.2g} instead of {exact_grad:.2g})")
+        notes.append(_("sigmoid + BCELoss gradient vanished ({got} instead of {exact})").format(
+            got=f"{bce_grad:.2g}", exact=f"{exact_grad:.2g}"))
     if abs(exact_grad) > 0.9 and abs(mse_grad) < 0.01:
-        notes.append(f"MSE saturated: the prediction is wrong, yet its gradient is only {mse_grad:.2g}")
-    return "; ".join(notes) or None
+        notes.append(_("MSE saturated: the prediction is wrong, yet its gradient is only {grad}").format(
+            grad=f"{mse_grad:.2g}"))
+    # TRANSLATORS: the separator between two notes of the explorer
+    return _("; ").join(notes) or None
 
 
-# --------------------------------------------------------------------------------------------------
-# Exercise 1: binary cross-entropy from its definition
-
-
-def _bce_cases():
-    generator = torch.Generator().manual_seed(5)
-    return [
-        (torch.sigmoid(torch.rand(4, 1, generator=generator)), torch.tensor([[1.], [0.], [1.], [0.]])),
-        (torch.tensor([0.9, 0.2, 0.6]), torch.tensor([1., 0., 0.])),
-        (torch.rand(2, 3, generator=generator) * 0.98 + 0.01, torch.tensor([[1., 1., 0.], [0., 1., 0.]])),
-        (torch.tensor([0.3, 0.8]), torch.tensor([0.25, 0.9])),          # soft labels: the formula still holds
-        (torch.tensor([1e-6, 0.9999]), torch.tensor([1., 0.])),          # confident and wrong: large loss
-    ]
-
-
-def _bce_reference(p, y):
-    return F.binary_cross_entropy(p, y)
-
-
-def _bce_terms(p, y, log=torch.log):
-    return y * log(p) + (1 - y) * log(1 - p)
-
-
-def _wrong_log_base(answer, p, y) -> bool:
-    if not isinstance(answer, torch.Tensor) or answer.shape != ():
-        return False
-    natural = -_bce_terms(p, y).mean()
-    return any(torch.isclose(answer.detach().double(), (natural / math.log(base)).double(), rtol=1e-4)
-               for base in (2, 10))
-
-
-binary_cross_entropy = Exercise(
-    title="Exercise 1: binary cross-entropy from its definition",
-    reference=_bce_reference,
-    inputs=_bce_cases,
-    function=True,
-    mistakes=[
-        Mistake("sum instead of mean",
-                "Your value grows with the number of predictions: you add the per-element losses up. "
-                "The loss is their *average* (the 1/N in the formula).",
-                wrong=lambda p, y: -_bce_terms(p, y).sum()),
-        Mistake("missing minus sign",
-                "Your loss is negative. The log of a probability is never positive, so the formula puts "
-                "a minus sign in front to make the loss positive.",
-                wrong=lambda p, y: _bce_terms(p, y).mean()),
-        Mistake("swapped p and y",
-                "Your loss is infinite or NaN although every prediction is strictly between 0 and 1: you "
-                "take the log of the *labels* (log 0 = -inf). The log goes on the predictions p; the "
-                "labels y are the weights in front of it.",
-                wrong=lambda p, y: -(p * torch.log(y) + (1 - p) * torch.log(1 - y)).mean()),
-        Mistake("swapped the two terms",
-                "Your terms are paired with the wrong labels: a sample with y = 1 should be judged by "
-                "log p (how much probability went to class 1), a sample with y = 0 by log(1 - p).",
-                wrong=lambda p, y: -(y * torch.log(1 - p) + (1 - y) * torch.log(p)).mean()),
-        Mistake("natural vs base-2 log",
-                "Your value is the right one times a constant factor: you used a logarithm with another "
-                "base. Cross-entropy in PyTorch uses the natural log (base e).",
-                test=_wrong_log_base),
-    ],
-    error_hints=[
-        ErrorHint(r"only one element tensors can be converted to Python scalars"
-                  r"|must be real number, not Tensor",
-                  "`math.log` works on one Python number only. Use the element-wise `torch.log` "
-                  "(or the tensor method `.log()`).", name="math.log on a tensor"),
-    ],
-    hints=[
-        ("Write one term per element: y times the log of p, plus (1 - y) times the log of (1 - p). "
-        "Then combine the terms into a single number."),
-        ("All in tensor operations, no loop: `torch.log` works element-wise. Mind the sign of the "
-        "result and how the elements are combined (the formula has 1/N in front of the sum)."),
-        ("Check yourself: for p = 0.5 and any hard label y, the loss must be log 2 = 0.693..., and your "
-        "value must equal `F.binary_cross_entropy(p, y)` on the reference example."),
-    ],
-    solution_text="""
-def binary_cross_entropy(p, y):
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-
-# .mean() is 1/N times the sum over all N elements, whatever the shape
-""",
-    success=("Your BCE matches `F.binary_cross_entropy` (including soft labels and a confident wrong "
-             "prediction)."),
+# The exercises live in their own module; the notebook reaches them as lesson.<name>.
+from lessonkit.losses_exercises import (  # noqa: E402
+    PREDICT_PADDING,
+    cross_entropy_lse,
+    predict_padding_loss,
+    soft_ce_gradient,
+    weighted_bce,
 )
 
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 2: multi-class cross-entropy from logits
-
-
-def _ce_cases():
-    generator = torch.Generator().manual_seed(11)
-    return [
-        (torch.tensor([[4., 3., 2., 1.], [3., 1., 4., 5.]]), torch.tensor([0, 2])),
-        (torch.randn(3, 3, generator=generator) * 2, torch.tensor([2, 0, 1])),
-        (torch.randn(1, 5, generator=generator), torch.tensor([4])),
-        (torch.tensor([[0., 1000., -5.], [1000., 0., 0.]]), torch.tensor([0, 0])),   # target prob underflows
-        (torch.tensor([[-1000., -1001., -1002.]]), torch.tensor([1])),              # exp underflows
-    ]
-
-
-def _ce_reference(logits, target):
-    return F.cross_entropy(logits, target)
-
-
-def _pick(log_probs, target):
-    return log_probs[torch.arange(len(target)), target]
-
-
-def _library_call(answer):
-    try:
-        source = inspect.getsource(answer)
-    except (OSError, TypeError):
-        return None
-    if "cross_entropy(" in source or "CrossEntropyLoss" in source:
-        return incorrect("You called PyTorch's cross-entropy. Build it from the formula instead: "
-                         "log-probabilities from the logits, then the one for each sample's target class.",
-                         mistake="called the library function")
-    return None
-
-
-cross_entropy_from_logits = Exercise(
-    title="Exercise 2: multi-class cross-entropy from logits",
-    reference=_ce_reference,
-    inputs=_ce_cases,
-    function=True,
-    pre_checks=[_library_call],
-    atol=1e-4,   # z - logsumexp(z) at |z| = 1000 is exact only to float32's spacing there (6e-5)
-    mistakes=[
-        Mistake("softmax applied twice",
-                "Your function turns the logits into probabilities and then treats them like logits again "
-                "(a second softmax hides inside the log-softmax). Start from the raw logits exactly once.",
-                wrong=lambda z, t: F.cross_entropy(torch.softmax(z, dim=1), t)),
-        Mistake("log(softmax) is unstable",
-                "Your loss is infinite where a finite (large) loss is expected: the softmax of a very "
-                "unlikely class underflows to 0 and its log is -inf. Compute the log-probabilities in one "
-                "stable step (z minus the log-sum-exp of the row) instead of log(softmax(z)).",
-                wrong=lambda z, t: -_pick(torch.log(torch.softmax(z, dim=1)), t).mean()),
-        Mistake("exp overflows (no max subtraction)",
-                "Your loss is NaN for large logits: `exp(1000)` overflows to inf and inf/inf is NaN. "
-                "Subtract each row's maximum before exponentiating, or use a function that does it for you.",
-                test=lambda answer, z, t: isinstance(answer, torch.Tensor)
-                and bool(torch.isnan(answer).any()) and float(z.abs().max()) > 80),
-        Mistake("one-hot vs index confusion",
-                "`target` holds one class *index* per sample (shape (N,)), not a one-hot matrix. "
-                "`log_probs[:, target]` picks whole columns for every sample; you need one entry per row: "
-                "row i, column target[i].",
-                wrong=lambda z, t: -torch.log_softmax(z, dim=1)[:, t].mean()),
-        Mistake("sum instead of mean",
-                "Your value grows with the number of samples: you add the per-sample losses up. "
-                "`F.cross_entropy` averages them (reduction='mean').",
-                wrong=lambda z, t: -_pick(torch.log_softmax(z, dim=1), t).sum()),
-    ],
-    error_hints=[
-        ErrorHint(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) "
-                  r"at non-singleton dimension 1",
-                  "The shapes do not broadcast. `target` holds class *indices*, shape (N,), not a one-hot "
-                  "(N, C) matrix, so it cannot multiply the (N, C) log-probabilities (use `F.one_hot`, or "
-                  "pick row i, column target[i]). If you subtracted a per-row quantity, keep its dimension "
-                  "with `keepdim=True`.", name="one-hot vs index confusion"),
-        ErrorHint(r"Index tensor must have the same number of dimensions",
-                  "`gather` needs an index with the same number of dimensions as the log-probabilities: "
-                  "turn the (N,) target into (N, 1) with `target.unsqueeze(1)`.", name="gather index shape"),
-        ErrorHint(r"out of bounds", "An index is out of range: the target indexes the *columns* (classes), "
-                  "one per row (sample).", name="index out of bounds"),
-    ],
-    hints=[
-        ("Two steps, as in the formula: log-probabilities log softmax(z) for every class, then for each "
-        "sample the one of its target class, negated and averaged."),
-        ("Stability matters: one test case has logits of 1000. `torch.log(torch.softmax(...))` is not "
-        "enough; there is a function that computes the log-probabilities in one step, or use "
-        "z - logsumexp(z) with `keepdim=True`."),
-        ("To pick one entry per row, index with two tensors: the row numbers `torch.arange(N)` and the "
-        "column numbers `target`. (Or `gather(1, target.unsqueeze(1))`.)"),
-    ],
-    solution_text="""
-def cross_entropy_from_logits(logits, target):
-    log_probs = torch.log_softmax(logits, dim=1)             # stable: z - logsumexp(z)
-    picked = log_probs[torch.arange(len(target)), target]    # row i, column target[i]
-    return -picked.mean()
-
-# same thing, spelled out:
-#   log_probs = logits - logits.logsumexp(dim=1, keepdim=True)
-""",
-    success="Your cross-entropy matches `F.cross_entropy`, even for logits of ±1000.",
-)
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 3: the gradient of cross-entropy with respect to the logits, by formula
-
-
-def _ce_gradient_inputs():
-    return (torch.tensor([[4., 3., 2., 1.], [3., 1., 4., 5.]]), torch.tensor([0, 2]))
-
-
-def _ce_gradient_reference(logits, target):
-    return (torch.softmax(logits, dim=1) - F.one_hot(target, logits.shape[1]).float()) / len(target)
-
-
-def _ce_gradient_wrong(scale, sign=1.0, subtract=True):
-    def wrong(logits, target):
-        one_hot = F.one_hot(target, logits.shape[1]).float() if subtract else 0.0
-        return sign * (torch.softmax(logits, dim=1) - one_hot) * scale(len(target))
-    return wrong
-
-
-cross_entropy_gradient = Exercise(
-    title="Exercise 3: the gradient of cross-entropy, by formula",
-    reference=_ce_gradient_reference,
-    inputs=_ce_gradient_inputs,
-    requires_grad=False,
-    mistakes=[
-        Mistake("forgot the 1/N of the mean",
-                "Each entry is N times too large: the loss is the *mean* over the N samples, so every "
-                "sample's gradient is divided by N.", wrong=_ce_gradient_wrong(lambda n: 1.0)),
-        Mistake("sign flipped",
-                "Your gradient points the wrong way: raising the target class's logit must *lower* the "
-                "loss, so that entry of the gradient is negative.",
-                wrong=_ce_gradient_wrong(lambda n: 1.0 / n, sign=-1.0)),
-        Mistake("forgot the one-hot",
-                "You have the softmax part, but the target class must be subtracted: the gradient is the "
-                "predicted distribution minus the wanted one.",
-                wrong=_ce_gradient_wrong(lambda n: 1.0 / n, subtract=False)),
-    ],
-    hints=[
-        ("For one sample the gradient of -log softmax(z)[y] with respect to z is the predicted "
-        "distribution minus the one-hot vector of the target."),
-        ("`torch.softmax(z, dim=1)` gives the distributions and `F.one_hot(target, 4)` the one-hot rows "
-        "(it is Long: make it float). Then remember how the mean over samples scales the gradient."),
-    ],
-    solution_text="""
-grad = (torch.softmax(z, dim=1) - F.one_hot(target, 4).float()) / 2    # N = 2 samples
-""",
-    success="Exactly what autograd computes: (softmax(z) - onehot(y)) / N.",
-)
+__all__ = [
+    "PREDICT_PADDING", "LogitLossExplorer", "cross_entropy_lse", "loss_and_gradient",
+    "plot_bce_curves", "plot_class_probabilities", "plot_mse_vs_cross_entropy", "plot_squared_errors",
+    "predict_padding_loss", "soft_ce_gradient", "weighted_bce",
+]

@@ -1,11 +1,24 @@
-"""Lesson 7 -- ``tolist()`` and ``item()``: the pictures and exercises of notebooks/07_tolist_item.ipynb."""
+"""Lesson 7 -- ``tolist()`` and ``item()``: the measurements, pictures and exercises of
+notebooks/07_tolist_item.ipynb.
+
+- :func:`graph_nodes`, :func:`logging_experiment`: what a list of logged loss *tensors* keeps alive in a
+  training loop (graph nodes; ``backward()`` already freed the saved tensors);
+- :class:`SavedTensorMeter`, :func:`memory_experiment`: the tensors autograd saved for backward that are
+  still alive -- the megabytes an evaluation loop without ``torch.no_grad()`` piles up;
+- the exercises live in :mod:`lessonkit.tolist_item_exercises` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import torch
+import weakref
 
-from lessonkit.checks import ErrorHint, Exercise, Mistake
+import torch
+from matplotlib.ticker import MaxNLocator
+from torch import nn
+from torch.nn import functional as F
+
 from lessonkit.figures import COLORS, new_figure
+from lessonkit.i18n import N_, _
 
 # --------------------------------------------------------------------------------------------------
 # Why log loss.item(): a list of loss *tensors* keeps every step's graph alive
@@ -50,136 +63,152 @@ def logging_experiment(steps: int = 200, every: int = 20):
 def plot_logging_experiment(steps: int = 200, every: int = 20):
     """Graph nodes kept alive while logging ``loss`` (tensors) vs ``loss.item()`` (floats)."""
     step_numbers, kept_tensors, kept_floats = logging_experiment(steps, every)
-    fig, ax = new_figure(width=6.0, height=3.4)
+    fig, ax = new_figure(width=6.0, height=3.0)
     ax.plot(step_numbers, kept_tensors, "o-", color=COLORS["red"], label="history.append(loss)")
     ax.plot(step_numbers, kept_floats, "s-", color=COLORS["green"], label="history.append(loss.item())")
-    ax.set_xlabel("training steps logged")
-    ax.set_ylabel("autograd nodes kept alive")
-    ax.set_title("Logging tensors keeps every step's graph alive")
+    ax.set_xlabel(_("training steps logged"))
+    ax.set_ylabel(_("autograd nodes kept alive"))
+    ax.set_title(_("Logging tensors keeps every step's graph alive"))
     ax.legend()
     return fig
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 1: per-step losses -> a list of Python floats
+# Where the megabytes go: tensors saved for backward that are still alive
 
 
-def _losses_cases():
-    torch.manual_seed(7)
-    recorded = torch.rand(5) * 3
-    trained = (torch.linspace(2.0, 0.1, 6) ** 2).requires_grad_(True) * 1.0  # a tensor inside a graph
-    return [(recorded,), (torch.tensor([0.25]),), (trained,), (torch.tensor([], dtype=torch.float32),)]
+class _Saved:
+    """What the pack hook stores instead of a saved tensor: a box a weak reference can watch."""
+
+    __slots__ = ("__weakref__", "tensor")
+
+    def __init__(self, tensor: torch.Tensor) -> None:
+        # detach(): same storage, no grad_fn. Keeping the tensor itself would make a reference cycle
+        # (output -> its grad_fn -> this box -> output) that only Python's garbage collector frees,
+        # and the meter would see graphs alive that PyTorch had already released.
+        self.tensor = tensor.detach()
 
 
-def _losses_reference(losses: torch.Tensor) -> list[float]:
-    return losses.tolist()
+class SavedTensorMeter:
+    """Counts the tensors autograd saved for backward (inside the ``with`` block) that are still alive.
+
+    It registers ``torch.autograd.graph.saved_tensors_hooks``: every tensor an operation saves for its
+    backward passes through the pack hook, which wraps it in a small box and keeps only a *weak*
+    reference to the box. A box dies when its graph node releases it -- after ``backward()`` (unless
+    ``retain_graph=True``) or when nothing references the graph any more. ``count`` and ``nbytes``
+    report the boxes still alive, not counting ``ignore`` (e.g. ``model.parameters()``, which a graph
+    saves but which live on anyway). Tensors that share memory are counted once in ``nbytes``.
+    """
+
+    def __init__(self, ignore=()) -> None:
+        self._boxes: weakref.WeakSet = weakref.WeakSet()
+        self._ignore = {p.untyped_storage().data_ptr() for p in ignore}
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(self._pack, self._unpack)
+
+    def _pack(self, tensor: torch.Tensor) -> _Saved:
+        box = _Saved(tensor)
+        self._boxes.add(box)
+        return box
+
+    @staticmethod
+    def _unpack(box: _Saved) -> torch.Tensor:
+        return box.tensor
+
+    def __enter__(self) -> SavedTensorMeter:
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._hooks.__exit__(*exc)
+
+    def _alive(self) -> list[torch.Tensor]:
+        tensors = [box.tensor for box in list(self._boxes)]
+        return [t for t in tensors if t.untyped_storage().data_ptr() not in self._ignore]
+
+    @property
+    def count(self) -> int:
+        """Saved tensors still alive."""
+        return len(self._alive())
+
+    @property
+    def nbytes(self) -> int:
+        """Their memory, each storage counted once."""
+        storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in self._alive()}
+        return sum(storages.values())
+
+    def __repr__(self) -> str:
+        return _("saved tensors alive: {count}, {mib} MiB").format(count=self.count, mib=f"{self.nbytes / 2**20:.2f}")
 
 
-def _is_list_of_tensors(answer, losses) -> bool:
-    return isinstance(answer, list) and len(answer) > 0 and all(isinstance(v, torch.Tensor) for v in answer)
+def small_classifier() -> nn.Module:
+    """The model of the measurements: 256 inputs -> 1024 hidden (ReLU) -> 10 classes."""
+    return nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 10))
 
 
-losses_to_floats = Exercise(
-    title="Exercise 1: losses as Python floats",
-    reference=_losses_reference,
-    inputs=_losses_cases,
-    function=True,
-    mistakes=[
-        Mistake("a list of 0-d tensors",
-                "Your list holds 0-d *tensors*, not Python floats (`list(t)` and `[v for v in t]` "
-                "only split the tensor along its first dimension). Convert each element to a Python number.",
-                test=_is_list_of_tensors),
-        Mistake("returned the tensor itself",
-                "You returned a tensor. The task is a plain Python list: look for the tensor method that "
-                "converts *all* elements at once.",
-                test=lambda answer, losses: isinstance(answer, torch.Tensor)),
-        Mistake("returned a NumPy array",
-                "You returned a NumPy array; a plain Python list is expected.",
-                test=lambda answer, losses: type(answer).__module__ == "numpy"),
-    ],
-    error_hints=[
-        ErrorHint(r"a Tensor with \d+ elements cannot be converted to Scalar",
-                  "`.item()` works only on a tensor with exactly one element, and the losses tensor has "
-                  "several. Use the method that converts a whole tensor to a (possibly nested) list.",
-                  name="called .item() on the whole tensor"),
-    ],
-    hints=[
-        "Each element must end up as a Python `float`. One tensor method converts a whole tensor "
-        "into a list of Python numbers in one call.",
-        "`.item()` converts a single element; the method that converts all of them returns a list "
-        "(nested for 2-D tensors). It works on tensors that require grad too.",
-    ],
-    solution_text="""
-def losses_to_floats(losses):
-    return losses.tolist()          # one call, every element a Python float
-
-# equivalent, element by element:
-#   return [loss.item() for loss in losses]
-""",
-    success="Every element is a plain Python float, and nothing keeps a graph alive.",
-)
+def random_batch(size: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fresh batch, as a DataLoader hands out: inputs (size, 256) and class labels (size,)."""
+    return torch.randn(size, 256), torch.randint(0, 10, (size,))
 
 
-# --------------------------------------------------------------------------------------------------
-# Exercise 2: a Python scalar from a one-element tensor of any shape
+LOOPS = {  # legend label (shown translated): the loop's kind
+    N_("evaluate: total += loss"): "leak",
+    N_("train: retain_graph=True, history.append(loss)"): "retain",
+    N_("train: backward(), history.append(loss)"): "train",
+    N_("evaluate: total += loss.item()"): "item",
+    N_("evaluate under torch.no_grad()"): "no_grad",
+}
 
 
-def _scalar_cases():
-    return [
-        (torch.tensor(5.0),),
-        (torch.tensor([2]),),
-        (torch.tensor([[3.5]]),),
-        (torch.tensor([[[-4]]], dtype=torch.int64),),
-        (torch.tensor([0.5], requires_grad=True) * 2,),
-    ]
+def memory_experiment(batches: int = 20, seed: int = 0) -> dict[str, list[float]]:
+    """For every loop of :data:`LOOPS`: MiB of saved tensors alive after each batch (parameters excluded).
+
+    The same model and the same batches for every loop; the loops differ only in what they do with the
+    loss. Deterministic: sizes depend on shapes only.
+    """
+    curves = {}
+    for label, kind in LOOPS.items():
+        torch.manual_seed(seed)
+        model = small_classifier()
+        meter = SavedTensorMeter(ignore=model.parameters())
+        mib, history, total = [], [], 0.0
+        with meter:
+            for _ in range(batches):
+                x, y = random_batch()
+                with torch.set_grad_enabled(kind != "no_grad"):
+                    loss = F.cross_entropy(model(x), y)
+                if kind in ("train", "retain"):
+                    model.zero_grad()
+                    loss.backward(retain_graph=kind == "retain")
+                    history.append(loss)
+                elif kind == "leak":
+                    total = total + loss
+                else:
+                    total += loss.item()
+                mib.append(meter.nbytes / 2**20)
+        curves[label] = mib
+    return curves
 
 
-def _scalar_reference(t: torch.Tensor):
-    return t.item()
+def plot_memory_experiment(batches: int = 20):
+    """Saved-tensor memory kept alive by five loops over the same batches."""
+    curves = memory_experiment(batches)
+    fig, ax = new_figure(width=8.0, height=3.6)
+    styles = [(COLORS["red"], "o", "-"), (COLORS["purple"], "^", "--"), (COLORS["blue"], "s", "-"),
+              (COLORS["orange"], "D", "-"), (COLORS["green"], "v", ":")]
+    steps = list(range(1, batches + 1))
+    for (label, mib), (color, marker, style) in zip(curves.items(), styles, strict=True):
+        ax.plot(steps, mib, marker=marker, linestyle=style, color=color, markersize=5, label=_(label))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(_("batches processed"))
+    ax.set_ylabel(_("saved tensors alive (MiB)"))
+    ax.set_title(_("Tensors saved for backward that a loop keeps alive"))
+    ax.legend(fontsize=11, loc="upper left")
+    return fig
 
 
-def _integer_became_float(answer, t) -> bool:
-    return (not t.is_floating_point()) and isinstance(answer, float)
-
-
-one_element_to_scalar = Exercise(
-    title="Exercise 2: a scalar from a one-element tensor",
-    reference=_scalar_reference,
-    inputs=_scalar_cases,
-    function=True,
-    mistakes=[
-        Mistake("returned a tensor",
-                "You returned a tensor (indexing like `t[0]` gives a smaller *tensor*, not a number). "
-                "Return a Python number.",
-                test=lambda answer, t: isinstance(answer, torch.Tensor)),
-        Mistake("returned a list",
-                "You returned a list: `.tolist()` keeps the tensor's nesting, so a tensor of shape (1, 1) "
-                "becomes `[[x]]`. There is a method that returns the one number directly, whatever the shape.",
-                test=lambda answer, t: isinstance(answer, list)),
-        Mistake("an integer tensor became a float",
-                "For an integer tensor the Python value should be an `int` (`float(t)` always gives a "
-                "float). The method you need keeps ints as ints and floats as floats.",
-                test=_integer_became_float),
-    ],
-    error_hints=[
-        ErrorHint(r"invalid index of a 0-dim tensor|too many indices for tensor",
-                  "Indexing depends on the shape (a 0-d tensor has no `[0]`, a 2-D one needs `[0, 0]`). "
-                  "One method works for every shape as long as there is exactly one element.",
-                  name="indexing that depends on the shape"),
-        ErrorHint(r"object is not subscriptable",
-                  "For a 0-d tensor `.tolist()` returns a plain number, which cannot be indexed. "
-                  "Use a method that works for every shape.",
-                  name="indexing that depends on the shape"),
-    ],
-    hints=[
-        "Whatever the shape -- `()`, `(1,)`, `(1, 1, 1)` -- the tensor holds exactly one number. "
-        "Indexing would need a different index for each shape.",
-        "The method's docs say: \"Returns the value of this tensor as a standard Python number. "
-        "This only works for tensors with one element.\"",
-    ],
-    solution_text="""
-def one_element_to_scalar(t):
-    return t.item()     # any shape, as long as t.numel() == 1; int stays int, float stays float
-""",
-    success="`.item()` works for any shape with exactly one element, and keeps the int/float type.",
+from lessonkit.tolist_item_exercises import (  # noqa: E402,F401 -- the lesson's exercises, as lesson.<name>
+    PREDICT_CODE,
+    log_entry,
+    mean_loss,
+    predict_types,
 )

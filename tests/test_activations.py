@@ -1,6 +1,5 @@
 """Lesson 1 (activation functions): plots, the tangent explorer and the exercise checks."""
 
-import io
 import math
 
 import numpy as np
@@ -10,7 +9,7 @@ from matplotlib.figure import Figure
 
 from lessonkit import activations as lesson
 from lessonkit.checks import Status
-from lessonkit.figures import canvas_png
+from tests.helpers import frame_pixels, is_picture, mismatch_with_full_redraw
 
 # --------------------------------------------------------------------------------------------------
 # Closed forms and autograd agree
@@ -88,7 +87,7 @@ def _move(explorer, name, value):
     explorer.controls[name].value = value
     assert explorer.last_error is None, explorer.last_error
     png = bytes(explorer.image.value)
-    assert png.startswith(b"\x89PNG")
+    assert is_picture(png)
     return png
 
 
@@ -147,18 +146,46 @@ def test_functions_every_selection(explorer):
     assert explorer.readout.value.count("<span") == 1
 
 
+def _set_axis(explorer, low, high):
+    """Move both ends of the z axis (in an order that never passes through a swapped range)."""
+    if low > explorer.controls["high"].value:
+        _move(explorer, "high", high)
+        return _move(explorer, "low", low)
+    _move(explorer, "low", low)
+    return _move(explorer, "high", high)
+
+
 def test_axis_over_its_full_range(explorer):
-    slider = explorer.controls["axis"]
-    _sweep(explorer, "axis", [(slider.min, slider.max), (-50.0, 10.0), (-3.0, 3.0), (0.0, 1.0),
-                              (slider.min, slider.min + 0.5), (slider.max - 0.5, slider.max)])
+    low, high = explorer.controls["low"], explorer.controls["high"]
+    assert (low.min, low.max, high.min, high.max) == (-100.0, 100.0, -100.0, 100.0)
+    previous = bytes(explorer.image.value)
+    for ends in [(-100.0, 100.0), (-50.0, 10.0), (-3.0, 3.0), (0.0, 1.0), (-100.0, -99.5), (99.5, 100.0)]:
+        png = _set_axis(explorer, *ends)
+        assert png != previous, ends
+        assert explorer.ax_value.get_xlim() == ends
+        previous = png
     assert "outside the z-axis range" in explorer.note.value
-    _move(explorer, "axis", (2.0, 2.0))  # an empty range is widened, not an error
+    _set_axis(explorer, 2.0, 2.0)  # an empty range is widened, not an error
     assert "range is empty" in explorer.note.value
     assert explorer.ax_value.get_xlim() == (1.0, 3.0)
+    _move(explorer, "low", 5.0)  # from > to: the ends are swapped, and the note says so
+    assert "swapped" in explorer.note.value
+    assert explorer.ax_value.get_xlim() == (2.0, 5.0)
+
+
+def test_axis_readouts_are_short_enough_to_show_in_full(explorer):
+    """Issue 17: the range slider's read-out "-6.00 - 6.0" was cut off. Each end has its own slider now,
+    and its read-out at the widest value fits the widget's 64 px read-out box (about 7 px per character
+    at the widgets' 13 px font)."""
+    for name in ("low", "high"):
+        slider = explorer.controls[name]
+        assert isinstance(slider.value, float)
+        widest = max((format(v, slider.readout_format) for v in (slider.min, slider.max)), key=len)
+        assert len(widest) * 7 <= 64, widest
 
 
 def test_naive_sigmoid_shows_nan_without_breaking(explorer):
-    _move(explorer, "axis", (-100.0, 100.0))
+    _set_axis(explorer, -100.0, 100.0)
     _sweep(explorer, "naive", [True, False, True])
     assert "NaN" in explorer.note.value and "not drawn" in explorer.note.value
     _, values = explorer.artists["sigmoid"]["curve"].get_data()
@@ -167,34 +194,17 @@ def test_naive_sigmoid_shows_nan_without_breaking(explorer):
     assert math.isfinite(low) and math.isfinite(high)
     # every other control still works in the NaN state
     _sweep(explorer, "z0", [-10.0, 10.0])
-    _move(explorer, "axis", (-6.0, 6.0))
+    _set_axis(explorer, -6.0, 6.0)
     assert "NaN" not in explorer.note.value
     _move(explorer, "functions", ("relu",))
     assert "changes sigmoid only" in explorer.note.value
 
 
-def _pixels(png):
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
-
-
-def _full_redraw(explorer):
-    """The current picture drawn the slow way: every artist in one full draw, no cached background."""
-    for artist in explorer._animated:
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    png = canvas_png(explorer.canvas)
-    for artist in explorer._animated:
-        artist.set_animated(True)
-    return png
-
-
-def _differ(png_a, png_b):
-    """The fraction of pixels that differ (only where a line crosses a spine: drawn in a different order)."""
-    a, b = _pixels(png_a), _pixels(png_b)
+def _differ(explorer_a, explorer_b):
+    """The fraction of pixels where two explorers' last drawn frames differ."""
+    a, b = frame_pixels(explorer_a), frame_pixels(explorer_b)
     assert a.shape == b.shape
-    return (a != b).any(axis=-1).mean()
+    return float((np.abs(a - b).max(axis=2) > 0).mean())
 
 
 def test_fast_frames_render_the_same_picture_as_a_full_draw():
@@ -202,24 +212,85 @@ def test_fast_frames_render_the_same_picture_as_a_full_draw():
     _move(cached, "functions", ("sigmoid", "tanh", "relu"))
     _move(cached, "z0", 1.0)
     _move(cached, "z0", 1.5)  # same limits twice: the axes come from the cached background
-    assert _differ(cached.image.value, _full_redraw(cached)) < 1e-3
+    assert mismatch_with_full_redraw(cached) < 1e-3
     full = lesson.TangentExplorer()
     _move(full, "functions", ("sigmoid", "tanh", "relu"))
-    _move(full, "axis", (-5.0, 5.0))
+    _set_axis(full, -5.0, 5.0)
     _move(full, "z0", 1.5)
-    _move(full, "axis", (-6.0, 6.0))  # limits just changed: the background is redrawn for them
+    _set_axis(full, -6.0, 6.0)  # limits just changed: the background is redrawn for them
     assert cached.values == full.values
-    assert _differ(full.image.value, _full_redraw(full)) < 1e-3
-    assert _differ(full.image.value, cached.image.value) < 1e-3
-    # more frames with the same limits, and with the naive sigmoid's NaNs: still the same picture
-    _move(full, "z0", 1.5 + 0.05)
+    assert mismatch_with_full_redraw(full) < 1e-3
+    _move(full, "z0", 1.5 + 0.05)  # more frames with the same limits: still the same picture
     _move(full, "z0", 1.5)
-    assert _differ(full.image.value, cached.image.value) < 1e-3
-    _move(full, "naive", True)
-    _move(full, "axis", (-100.0, 100.0))
-    assert _differ(full.image.value, _full_redraw(full)) < 1e-3
+    _move(cached, "z0", 1.0)
+    _move(cached, "z0", 1.5)
+    assert _differ(full, cached) < 1e-3
+    _move(full, "naive", True)  # and with the naive sigmoid's NaNs
+    _set_axis(full, -100.0, 100.0)
+    assert mismatch_with_full_redraw(full) < 1e-3
     cached.close()
     full.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Beyond ReLU
+
+
+def test_plot_beyond_relu_draws_four_functions_and_their_autograd_slopes():
+    fig = lesson.plot_beyond_relu()
+    left, right = fig.axes
+    labels = [line.get_label() for line in left.lines if not line.get_label().startswith("_")]
+    assert labels == ["ReLU", "LeakyReLU (slope 0.1)", "GELU", "SiLU"]
+    z, silu_slope = right.lines[3].get_data()
+    np.testing.assert_allclose(silu_slope, lesson.silu_derivative(torch.as_tensor(z)).numpy(), atol=1e-9)
+    z, leaky_slope = right.lines[1].get_data()
+    assert set(np.round(leaky_slope[z < 0], 12)) == {0.1} and set(leaky_slope[z > 0]) == {1.0}
+    z, relu_slope = right.lines[0].get_data()
+    assert (relu_slope[z < 0] == 0).all()
+
+
+def test_beyond_relu_numbers_quoted_in_the_notebook():
+    z = torch.linspace(-6, 6, 120001, dtype=torch.float64)
+    gelu = lesson.autograd_derivative(torch.nn.functional.gelu, z)
+    silu = lesson.autograd_derivative(torch.nn.functional.silu, z)
+    assert round(gelu.max().item(), 2) == 1.13 and round(silu.max().item(), 2) == 1.10
+    # negative slope exactly where the curves dip: below about -0.75 (GELU) and -1.28 (SiLU)
+    assert z[gelu < 0].max().item() == pytest.approx(-0.7518, abs=1e-3)
+    assert z[silu < 0].max().item() == pytest.approx(-1.2785, abs=1e-3)
+
+
+# --------------------------------------------------------------------------------------------------
+# The correction: 1/(1 + exp(-z)) has the right values but a NaN gradient for z <= -88.72284 (float32)
+
+
+def _formula_grad(z):
+    z = z.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad((1 / (1 + torch.exp(-z))).sum(), z)
+    return grad
+
+
+def test_formula_gradient_is_nan_exactly_where_exp_overflows():
+    threshold = torch.tensor(-lesson.EXP_OVERFLOW)  # the float32 nearest -88.72284
+    below = torch.nextafter(threshold, torch.tensor(-100.0))
+    above = torch.nextafter(threshold, torch.tensor(0.0))
+    grads = _formula_grad(torch.stack([below, threshold, above]))
+    assert torch.isnan(grads).tolist() == [True, True, False]
+    assert torch.isinf(torch.exp(-threshold)) and torch.isfinite(torch.exp(-above))
+    # torch.sigmoid's backward (from the saved output) stays finite everywhere
+    assert torch.isfinite(lesson.autograd_derivative(torch.sigmoid, torch.tensor([-1e4, -100.0, 100.0]))).all()
+    # float64: the same failure, further out
+    # (the notebook says: below z = -709.7827, ln of the largest float64 being 709.782712...)
+    assert torch.isnan(_formula_grad(torch.tensor([-709.7828], dtype=torch.float64))).all()
+    assert not torch.isnan(_formula_grad(torch.tensor([-709.7827, -709.78], dtype=torch.float64))).any()
+
+
+def test_sigmoid_rounds_to_one_from_16_6355_in_float32():
+    """The instructor notes quote it: torch.sigmoid(z) == 1.0 exactly for every float32 z >= 16.635532."""
+    first_one = torch.tensor(16.635532)
+    just_below = torch.nextafter(first_one, torch.tensor(0.0))
+    assert torch.sigmoid(first_one).item() == 1.0
+    assert torch.sigmoid(just_below).item() < 1.0
+    assert (torch.sigmoid(torch.linspace(16.635532, 100, 10001)) == 1.0).all()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -242,6 +313,27 @@ def test_sigmoid_accepts_the_solution_and_stays_correct():
     assert lesson.sigmoid.check(good_sigmoid).status is Status.CORRECT  # re-checking stays correct
 
 
+def test_sigmoid_success_reports_the_measured_gradient():
+    """Issue 15: the textbook form's gradient is NaN for z <= -88.72284; the success message says so, for
+    the learner's own function, because it was measured -- and says the opposite when it is not NaN."""
+    textbook = lesson.sigmoid.check(good_sigmoid)
+    assert textbook.correct and "NaN at z = -100" in textbook.message and "torch.sigmoid" in textbook.message
+
+    def via_tanh(z):
+        return 0.5 * (1 + torch.tanh(z / 2))
+
+    smooth = lesson.sigmoid.check(via_tanh)
+    assert smooth.correct and "no NaN" in smooth.message
+    assert "\u221288.72284" in smooth.message and str(lesson.EXP_OVERFLOW) == "88.72284"  # the measured threshold
+
+    def no_graph(z):  # values right, but computed outside autograd: nothing to measure, no claim
+        with torch.no_grad():
+            return 1 / (1 + torch.exp(-z))
+
+    quiet = lesson.sigmoid.check(no_graph)
+    assert quiet.correct and "autograd" not in quiet.message
+
+
 def test_sigmoid_starter_is_not_attempted():
     assert lesson.sigmoid.check(starter).status is Status.NOT_ATTEMPTED
     assert lesson.sigmoid.check(...).status is Status.NOT_ATTEMPTED
@@ -251,43 +343,24 @@ def naive(z):
     return torch.exp(z) / (1 + torch.exp(z))
 
 
-def sign_error(z):
-    return 1 / (1 + torch.exp(z))
-
-
-def as_list(z):
-    return (1 / (1 + torch.exp(-z))).tolist()
-
-
-def as_float(z):
-    return float(1 / (1 + torch.exp(-z.sum())))
-
-
-def scalars_only(z):
-    return torch.tensor(1 / (1 + math.exp(-z)))
-
-
-def python_loop(z):
-    return torch.stack([1 / (1 + torch.exp(-v)) for v in z])
-
-
-def builtin(z):
-    return torch.sigmoid(z)
-
-
-def builtin_functional(z):
-    return torch.nn.functional.sigmoid(z)
+def builtin_in_docstring(z):
+    """Like torch.sigmoid(z), but by hand."""
+    return 1 / (1 + torch.exp(-z))  # not torch.sigmoid
 
 
 @pytest.mark.parametrize("answer, mistake", [
     (naive, "exp(z)/(1+exp(z)) overflows"),
-    (sign_error, "sign error: 1/(1+exp(z))"),
-    (as_list, "returns a list or number, not a tensor"),
-    (as_float, "returns a list or number, not a tensor"),
-    (scalars_only, "works only for scalars"),
-    (python_loop, "works only for scalars"),
-    (builtin, "calls the built-in sigmoid"),
-    (builtin_functional, "calls the built-in sigmoid"),
+    (lambda z: 1 / (1 + torch.exp(z)), "sign error: 1/(1+exp(z))"),
+    (lambda z: (1 / (1 + torch.exp(-z))).tolist(), "returns a list or number, not a tensor"),
+    (lambda z: torch.tensor(1 / (1 + math.exp(-z))), "works only for scalars"),
+    (lambda z: torch.stack([1 / (1 + torch.exp(-v)) for v in z]), "loops over the elements"),
+    (lambda z: torch.sigmoid(z), "calls the built-in sigmoid"),
+    (lambda z: torch.nn.functional.sigmoid(z), "calls the built-in sigmoid"),
+    (lambda z: z.sigmoid(), "calls the built-in sigmoid"),
+    (lambda z: torch.special.expit(z), "calls the built-in sigmoid"),
+    (lambda z: torch.nn.Sigmoid()(z), "calls the built-in sigmoid"),
+    (lambda z: 1 / torch.exp(-z), "forgot the 1 + in the denominator"),
+    (lambda z: torch.tanh(z), "computed tanh, not sigmoid"),
 ])
 def test_sigmoid_names_each_mistake(answer, mistake):
     result = lesson.sigmoid.check(answer)
@@ -295,60 +368,119 @@ def test_sigmoid_names_each_mistake(answer, mistake):
     assert result.mistake == mistake, result
 
 
-def test_sigmoid_hints_never_show_expected_values():
-    texts = list(lesson.sigmoid.hints) + [m.hint for m in lesson.sigmoid.mistakes]
+def test_sigmoid_docstring_mentioning_the_builtin_is_not_a_call():
+    """Issue 16: the old check read co_names; a comment or docstring must not count as a call."""
+    assert lesson.sigmoid.check(builtin_in_docstring).correct
+
+
+def test_sigmoid_cast_to_float32_is_not_called_an_overflow():
+    """Issue 16: casting the input to float32 is a precision problem, not the exp(z) overflow."""
+    result = lesson.sigmoid.check(lambda z: 1 / (1 + torch.exp(-z.float())))
+    assert result.status is Status.INCORRECT
+    assert "overflow" not in result.message.lower() and result.mistake != "exp(z)/(1+exp(z)) overflows"
+    assert "float32" in result.message or "precision" in result.message
+
+
+def test_sigmoid_messages_never_reveal_the_solution():
+    texts = list(lesson.sigmoid.hints[:-1]) + [m.hint for m in lesson.sigmoid.mistakes]
+    texts += [f.message for f in lesson.sigmoid.forbid] + [p.message for p in lesson.sigmoid.properties]
     for text in texts:
-        assert "0.88" not in text and "0.7311" not in text
+        assert "0.7311" not in text and "1 / (1 + torch.exp(-z))" not in text
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 2: the derivative of sigmoid
+# Exercise 2: the derivative of SiLU, without autograd
 
 
-def good_prime(z):
+def good_silu_prime(z):
     s = torch.sigmoid(z)
-    return s * (1 - s)
+    return s * (1 + z * (1 - s))
 
 
-def prime_by_autograd(z):
-    z = z.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(torch.sigmoid(z).sum(), z)
+def test_silu_prime_accepts_correct_answers():
+    assert lesson.silu_prime.check(good_silu_prime).correct
+    sig, silu = torch.sigmoid, torch.nn.functional.silu
+    assert lesson.silu_prime.check(lambda z: sig(z) + z * sig(z) * (1 - sig(z))).correct
+    assert lesson.silu_prime.check(lambda z: sig(z) + silu(z) * (1 - sig(z))).correct
+    namespace = {"torch": torch}
+    exec(lesson.silu_prime.solution_text, namespace)  # noqa: S102 -- the lesson's own solution text
+    assert lesson.silu_prime.check(namespace["silu_prime"]).correct
+
+
+def silu_prime_by_autograd(z):
+    z = z.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(torch.nn.functional.silu(z).sum(), z)
     return grad
 
 
-def test_sigmoid_prime_accepts_correct_answers_and_stays_correct():
-    assert lesson.sigmoid_prime.check(good_prime).status is Status.CORRECT
-    assert lesson.sigmoid_prime.check(prime_by_autograd).status is Status.CORRECT
-    namespace = {"torch": torch}
-    exec(lesson.sigmoid_prime.solution_text, namespace)  # noqa: S102 -- the lesson's own solution text
-    assert lesson.sigmoid_prime.check(namespace["sigmoid_prime"]).status is Status.CORRECT
-    assert lesson.sigmoid_prime.check(good_prime).status is Status.CORRECT
-
-
-def test_sigmoid_prime_starter_is_not_attempted():
-    assert lesson.sigmoid_prime.check(starter).status is Status.NOT_ATTEMPTED
+def silu_prime_by_backward(z):
+    z = z.detach().clone().requires_grad_(True)
+    torch.nn.functional.silu(z).sum().backward()
+    return z.grad
 
 
 @pytest.mark.parametrize("answer, mistake", [
-    (lambda z: torch.sigmoid(z), "returned sigma instead of its derivative"),
-    (lambda z: 1 - torch.sigmoid(z) ** 2, "used the tanh rule 1 - sigma^2"),
-    (lambda z: z * (1 - z), "applied the rule to z, not sigma(z)"),
-    (lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2, "e^(-z)/(1+e^(-z))^2 overflows"),
-    (lambda z: naive(z) * (1 - naive(z)), "used the naive exp(z)/(1+exp(z)) sigmoid"),
-    (lambda z: good_prime(z).tolist(), "returns a list or number, not a tensor"),
-    (lambda z: torch.tensor(good_prime(z).item()), "works only for scalars"),
+    (silu_prime_by_autograd, "used autograd"),
+    (silu_prime_by_backward, "used autograd"),
+    (torch.nn.functional.silu, "returned SiLU itself"),
+    (torch.sigmoid, "only the first term of the product rule"),
+    (lambda z: z * torch.sigmoid(z) * (1 - torch.sigmoid(z)), "only the second term of the product rule"),
+    (lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)), "returned sigma'(z)"),
+    (lambda z: torch.sigmoid(z) + z * (1 - torch.sigmoid(z) ** 2), "used the tanh rule for sigma'"),
+    (lambda z: (1 + torch.exp(-z) + z * torch.exp(-z)) / (1 + torch.exp(-z)) ** 2, "exp form overflows"),
+    (lambda z: good_silu_prime(z).tolist(), "returns a list or number, not a tensor"),
 ])
-def test_sigmoid_prime_names_each_mistake(answer, mistake):
-    result = lesson.sigmoid_prime.check(answer)
+def test_silu_prime_names_each_mistake(answer, mistake):
+    result = lesson.silu_prime.check(answer)
     assert result.status is Status.INCORRECT
     assert result.mistake == mistake, result
 
 
-def test_hints_are_progressive_and_unlock_the_solution():
-    exercise = lesson.sigmoid_prime
+def test_silu_prime_starter_is_not_attempted():
+    assert lesson.silu_prime.check(starter).status is Status.NOT_ATTEMPTED
+
+
+def test_silu_prime_key_is_in_the_solution_and_hints_are_progressive():
+    exercise = lesson.silu_prime
+    assert all(key in exercise.solution_text for key in exercise.key)
+    for hint in exercise.hints[:-1]:
+        assert "s * (1 + z" not in hint and "(1 - s)" not in hint
     exercise._hints_shown = 0
     assert "locked" in exercise.solution().title
     for number in range(1, len(exercise.hints) + 1):
         assert f"hint {number} of" in exercise.hint().title
-    assert "s * (1 - s)" in exercise.solution().text
+    assert exercise.key[0] in exercise.solution().text
     exercise._hints_shown = 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 3: predict z.grad
+
+
+def test_predict_code_shown_is_the_code_checked():
+    namespace = {"torch": torch, "F": torch.nn.functional}
+    exec(lesson.PREDICT_CODE.replace("print(z.grad)", "result = z.grad"), namespace)  # noqa: S102
+    assert namespace["result"].tolist() == [0.0, 0.25, 1.0]
+    assert lesson.predict_grad.kind == "predict"
+
+
+@pytest.mark.parametrize("answer", [[0, 0.25, 1], [0.0, 0.25, 1.0], torch.tensor([0.0, 0.25, 1.0]),
+                                    torch.tensor([0.0, 0.25, 1.0], dtype=torch.float64), (0, 1 / 4, 1)])
+def test_predict_accepts_the_right_numbers_in_any_form(answer):
+    assert lesson.predict_grad.check(answer).correct
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    ([0, 1.25, 1], "ReLU'(0) taken as 1"),
+    ([0, 0.75, 1], "ReLU'(0) taken as 1/2"),
+    ([0, 0.5, 1], "sigma(0) instead of sigma'(0)"),
+    ([0, 0.5, 1001], "predicted y, not z.grad"),
+    ([float("nan"), 0.25, 1], "expected NaN from overflow"),
+    ([0, 0.25, 0], "forgot ReLU's slope for z > 0"),
+    ([0, 0.5, 2], "sigma(z) instead of sigma'(z) everywhere"),
+])
+def test_predict_names_each_mistake(answer, mistake):
+    result = lesson.predict_grad.check(answer)
+    assert result.status is Status.INCORRECT
+    assert result.mistake == mistake, result
+    assert "0.25, 1" not in result.message

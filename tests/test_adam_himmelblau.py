@@ -1,6 +1,5 @@
 """Lesson 6 (Adam on the Himmelblau function): optimisation helpers, plots, the explorer, the exercises."""
 
-import contextlib
 
 import numpy as np
 import pytest
@@ -21,18 +20,58 @@ def himmelblau(x):  # the notebook's (reference) version, used by learner code i
 
 
 def test_the_four_minima_are_zeros_of_f_with_zero_gradient():
-    points = lesson.MINIMA.double().clone().requires_grad_(True)
+    points = lesson.MINIMA_F64.clone().requires_grad_(True)
     f = lesson.himmelblau(points)
     f.sum().backward()
-    assert (f < 1e-10).all()
-    assert (points.grad.norm(dim=1) < 1e-4).all()
+    assert (f < 1e-25).all()
+    assert (points.grad.norm(dim=1) < 1e-12).all()
     assert lesson.minimum_names(lesson.MINIMA) == ["A", "B", "C", "D"]
+
+
+def test_newton_refines_the_rounded_table_to_the_stored_minima_and_they_round_as_printed():
+    table = torch.tensor([[3.0, 2.0], [-2.805118, 3.131313], [-3.779310, -3.283186], [3.584428, -1.848127]],
+                         dtype=torch.float64)
+    refined = lesson.newton_minima(table)
+    assert torch.allclose(refined, lesson.MINIMA_F64, rtol=0, atol=1e-12)
+    shown = [f"{v:.6f}" for v in refined.flatten().tolist()]
+    assert shown == ["3.000000", "2.000000", "-2.805118", "3.131313", "-3.779310", "-3.283186", "3.584428",
+                     "-1.848127"]  # rounded: truncation would give 3.131312 and -1.848126
+
+
+def test_the_local_maximum_has_zero_gradient_and_f_181_6():
+    point = torch.tensor(lesson.LOCAL_MAXIMUM, dtype=torch.float64, requires_grad=True)
+    f = lesson.himmelblau(point)
+    f.backward()
+    assert point.grad.norm() < 1e-3 and round(f.item(), 1) == 181.6
+
+
+def test_the_penalised_minima_are_where_adam_with_weight_decay_ends():
+    penalised = lesson.newton_minima(penalty=0.5).float()
+    p = lesson.MINIMA.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([p], lr=1e-2, weight_decay=0.5)
+    for _ in range(3000):
+        optimizer.zero_grad()
+        lesson.himmelblau(p).sum().backward()
+        optimizer.step()
+    assert torch.allclose(p.detach(), penalised, atol=1e-3)
 
 
 def test_nearest_minimum_marks_non_finite_points():
     points = torch.tensor([[2.9, 2.1], [float("nan"), 0.0], [float("inf"), 1.0], [-3.0, -3.0]])
     assert lesson.nearest_minimum(points).tolist() == [0, -1, -1, 2]
     assert lesson.minimum_names(points) == ["A", "?", "?", "C"]
+
+
+REFERENCE_STEP_2000 = "step 2000: x = [-3.526559829711914, -2.5002429485321045], f(x) = 19.4503231048584"
+
+
+def test_the_old_adam_update_prints_the_reference_step_2000_line_exactly():
+    """eps before the bias correction (PyTorch <= 2019) reproduces the reference; today's Adam does not."""
+    _, old = lesson.run_old_adam(steps=2001)
+    _, new = lesson.run_reference_loop(steps=2001)
+    assert old[0] == new[0] == "step 0: x = [-3.999000072479248, -0.0009999999310821295], f(x) = 146.0"
+    assert old[1] == REFERENCE_STEP_2000
+    assert new[1] != REFERENCE_STEP_2000
 
 
 def test_reference_loop_reproduces_the_reference_first_line():
@@ -119,8 +158,26 @@ def test_plot_basins_shows_one_image_per_map_and_the_numbered_starts():
     assert len(fig.axes[1].get_legend().get_texts()) == 5
 
 
+def test_plot_himmelblau_3d_axis_has_no_label_overlapping_its_ticks():
+    fig = lesson.plot_himmelblau()
+    surface = fig.axes[1]
+    assert surface.get_zlabel() == ""  # the label overlapped the z tick labels (issue 17)
+    assert "f(x, y)" in surface.get_title()
+
+
+def test_plot_weight_decay_and_schedules():
+    ends = {"a": lesson.MINIMA * 0.9, "b": lesson.MINIMA * 0.5}
+    fig = lesson.plot_weight_decay(ends, box=2.0)
+    ax = fig.axes[0]
+    assert len([t for t in ax.get_legend().get_texts()]) == 3
+    fig = lesson.plot_schedules({"x": ([0.3] * 5, [1.0, 0.1, 0.01, 1e-9, 0.0]), "y": ([0.3, 0.2, 0.1, 0.05, 0.0],
+                                                                                  [1.0, 0.5, 0.2, 0.1, 0.05])})
+    assert [len(a.lines) for a in fig.axes] == [2, 2]
+    assert fig.axes[1].get_yscale() == "log" and fig.axes[1].lines[0].get_ydata().min() == pytest.approx(1e-8)
+
+
 # --------------------------------------------------------------------------------------------------
-# The explorer
+# The explorer: every setting run with torch.optim
 
 
 @pytest.fixture(scope="module")
@@ -142,21 +199,42 @@ def test_precompute_covers_every_setting(cache):
     assert lesson.precompute_explorer(progress=False) is cache  # computed once, then kept
 
 
+def _single_run(optimizer, lr, start, steps):
+    """torch.optim from one start, alone: the points after every step, (steps + 1, 2)."""
+    x = torch.tensor(start, requires_grad=True)
+    opt = lesson.make_optimizer(optimizer, [x], lr)
+    path = [x.detach().clone()]
+    for _ in range(steps):
+        f = lesson.himmelblau(x)
+        opt.zero_grad()
+        f.backward()
+        opt.step()
+        path.append(x.detach().clone())
+    return torch.stack(path)
+
+
 @pytest.mark.parametrize("optimizer", lesson.OPTIMIZER_NAMES)
-def test_precomputed_runs_match_torch_optim(cache, optimizer):
+def test_the_cache_is_torch_optim_from_each_start_alone_bit_for_bit(cache, optimizer):
+    """Batched rows (one (121, 2) tensor per optimizer and lr, f summed) equal single-start torch.optim runs
+    exactly, at every learning rate, diverging ones included: (-4, 0) over all 1,000 steps, and a start
+    on the steep wall (5, 5) over the first 200."""
     o = lesson.OPTIMIZER_NAMES.index(optimizer)
-    l_index = lesson.EXPLORER_LRS.index(10.0 ** -3)
-    start = lesson.EXPLORER_STARTS.index(0.0) * 11 + lesson.EXPLORER_STARTS.index(-4.0)  # (-4, 0)
-    _, path = lesson.optimise_batch(torch.tensor([[-4.0, 0.0]]), 200, 1e-3, optimizer, record_every=1)
-    np.testing.assert_allclose(cache.frames[:200, o, l_index, start], path[:200, 0].numpy(), atol=1e-4)
+    frames = torch.from_numpy(cache.frames)
+    for l_index, lr in enumerate(lesson.EXPLORER_LRS):
+        for (x0, y0), steps in (((-4.0, 0.0), lesson.EXPLORER_STEPS[-1]), ((5.0, 5.0), 200)):
+            s_index = lesson.EXPLORER_STARTS.index(y0) * 11 + lesson.EXPLORER_STARTS.index(x0)
+            alone = _single_run(optimizer, lr, [x0, y0], steps)[lesson.FRAME_STEPS[steps >= lesson.FRAME_STEPS]]
+            batched = frames[: len(alone), o, l_index, s_index]
+            finite = torch.isfinite(alone).all(dim=1)
+            assert torch.equal(batched[finite], alone[finite]), (optimizer, lr, (x0, y0))
+            assert not torch.isfinite(batched[~finite]).all(dim=1).any()  # diverged alone = diverged batched
 
 
-def test_explorer_starts_at_the_reference_setting(explorer):
-    assert explorer.values == {"lr": pytest.approx(1e-3), "x0": -4, "y0": 0, "optimizer": "Adam", "steps": 20000}
-    assert explorer.note.value == ""  # the reference run converges: nothing to warn about
+def test_explorer_starts_at_section_9s_comparison(explorer):
+    assert explorer.values == {"lr": pytest.approx(1e-2), "x0": -4, "y0": 0, "optimizer": "Adam", "steps": 1000}
+    assert explorer.note.value == ""  # converges: nothing to warn about
     assert explorer.last_error is None
-    path = explorer.path_line.get_xydata()
-    np.testing.assert_allclose(path[-1], [-3.779310, -3.283186], atol=1e-3)
+    np.testing.assert_allclose(explorer.path_line.get_xydata()[-1], [-3.779310, -3.283186], atol=1e-4)
 
 
 def _drive(explorer, name, values):
@@ -170,8 +248,8 @@ def _drive(explorer, name, values):
 
 
 def test_learning_rate_over_its_full_range(explorer):
-    explorer.controls["lr"].value = 10.0 ** -0.5
-    _drive(explorer, "lr", [10.0 ** (-4 + 0.5 * k) for k in range(9)])
+    explorer.controls["lr"].value = 1.0
+    _drive(explorer, "lr", list(lesson.EXPLORER_LRS))
 
 
 def test_start_over_its_full_range(explorer):
@@ -181,27 +259,8 @@ def test_start_over_its_full_range(explorer):
 
 def test_optimizer_and_steps_over_their_full_range(explorer):
     _drive(explorer, "optimizer", ["SGD", "SGD + momentum", "RMSprop", "Adam"])
-    explorer.controls["steps"].value = 5000
+    explorer.controls["steps"].value = 500
     _drive(explorer, "steps", lesson.EXPLORER_STEPS)
-
-
-@pytest.mark.parametrize("optimizer", ["SGD", "SGD + momentum"])
-def test_divergence_shows_a_note_and_the_path_up_to_it(explorer, optimizer):
-    explorer.controls["optimizer"].value = optimizer
-    explorer.controls["lr"].value = 1.0  # overflows to inf/NaN within a few steps
-    assert explorer.last_error is None
-    assert "diverged" in explorer.note.value
-    path = explorer.path_line.get_xydata()
-    assert len(path) >= 1 and np.isfinite(path).all()
-    assert "diverged" in explorer.loss_title.get_text()
-
-
-def test_a_run_that_never_settles_is_noted(explorer):
-    explorer.controls["optimizer"].value = "RMSprop"
-    explorer.controls["lr"].value = 10.0 ** -0.5  # RMSprop keeps bouncing with steps of ~lr
-    assert explorer.last_error is None
-    assert "has not reached a minimum" in explorer.note.value
-    assert "smaller learning rate" in explorer.note.value
 
 
 @pytest.mark.parametrize("settings", [{}, {"optimizer": "SGD", "lr": 1.0}, {"steps": 10, "x0": 3, "y0": -5}])
@@ -212,135 +271,162 @@ def test_fast_frame_equals_a_full_redraw(explorer, settings):
     assert mismatch_with_full_redraw(explorer) < 0.001  # antialiasing may differ on a few pixels
 
 
+# The settings the instructor notes quote (docs/instructor/06_adam_himmelblau.md), with what they show.
+# Each is checked on the explorer, driven headless, and for robustness: the same outcome with the
+# learning rate 7 % lower and 7 % higher (single torch.optim runs), so no quote sits at a divergence edge.
+QUOTED = [
+    # (optimizer, lr, start, steps, outcome): "min X", "diverged", "bounces" or "descending"
+    ("Adam", 1e-2, (-4, 0), 1000, "min C"),
+    ("Adam", 1e-3, (-4, 0), 1000, "descending"),
+    ("SGD", 1e-2, (-4, 0), 1000, "min C"),
+    ("SGD", 10 ** -1.5, (-4, 0), 1000, "bounces"),
+    ("SGD", 1e-1, (-4, 0), 1000, "diverged"),
+    ("SGD + momentum", 1e-2, (-4, 0), 1000, "min B"),
+    ("SGD + momentum", 1e-1, (-4, 0), 1000, "diverged"),
+    ("RMSprop", 10 ** -0.5, (-4, 0), 1000, "bounces"),
+    ("Adam", 1.0, (-4, 0), 1000, "min C"),
+    ("Adam", 10 ** -0.5, (3, -5), 1000, "min D"),
+    ("Adam", 1.0, (3, -5), 1000, "min A"),
+]
+
+
+def _outcome(path) -> str:
+    end = path[-1]
+    if not torch.isfinite(end).all() or (end.abs() > lesson.DIVERGED).any():
+        return "diverged"
+    f = float(lesson.himmelblau(end.double()))
+    if f < 1e-6:
+        return "min " + lesson.minimum_names(end[None])[0]
+    return "not at a minimum"
+
+
+@pytest.mark.parametrize("optimizer, lr, start, steps, outcome", QUOTED)
+def test_quoted_settings_show_their_outcome_robustly(explorer, optimizer, lr, start, steps, outcome):
+    for name, value in {"optimizer": optimizer, "lr": lr, "x0": start[0], "y0": start[1], "steps": steps}.items():
+        explorer.controls[name].value = value
+    note = explorer.note.value
+    if outcome.startswith("min"):
+        assert note == ""
+        assert lesson.minimum_names(torch.tensor(explorer.path_line.get_xydata()[-1:]))[0] == outcome[-1]
+    elif outcome == "diverged":
+        assert "diverged" in note
+    elif outcome == "bounces":
+        assert "has not reached a minimum" in note and "smaller learning rate" in note
+    else:
+        assert "has not reached a minimum" in note and "more steps" in note
+    expected = outcome if outcome.startswith(("min", "diverged")) else "not at a minimum"
+    for factor in (0.93, 1.07):
+        assert _outcome(_single_run(optimizer, lr * factor, [float(v) for v in start], steps)) == expected, factor
+
+
 def test_too_few_steps_is_noted(explorer):
     explorer.controls["steps"].value = 10
     assert "has not reached a minimum" in explorer.note.value
     assert "more steps" in explorer.note.value
-    explorer.controls["steps"].value = 20000
+    explorer.controls["steps"].value = 1000
     assert explorer.note.value == ""
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 1: the training loop
+# Exercise 1: a training loop with two parameters (the corpus, tests/mistakes/adam_himmelblau.py,
+# covers the realistic answers; here the mechanisms)
 
 
 def _solution():
-    namespace = {"torch": torch, "himmelblau": himmelblau}
-    exec(lesson.training_loop.solution_text, namespace)  # noqa: S102 -- our own solution text, run as a learner would
-    return namespace["minimise"]
+    namespace = {"torch": torch}
+    exec(lesson.fit_line.solution_text, namespace)  # noqa: S102 -- our own solution text, run as a learner would
+    return namespace["fit_line"]
 
 
-def test_loop_starter_is_not_attempted():
-    def minimise(start, lr, steps):
+def test_fit_line_solution_is_correct_and_stays_correct():
+    solution = _solution()
+    first = lesson.fit_line.check(solution)
+    assert first.status is Status.CORRECT, first
+    assert lesson.fit_line.check(solution).status is Status.CORRECT
+
+
+def test_fit_line_starter_is_not_attempted():
+    def fit_line(t, y, steps):
         raise NotImplementedError
 
-    assert lesson.training_loop.check(minimise).status is Status.NOT_ATTEMPTED
+    assert lesson.fit_line.check(fit_line).status is Status.NOT_ATTEMPTED
 
 
-def test_loop_solution_is_correct_and_stays_correct():
-    solution = _solution()
-    first = lesson.training_loop.check(solution)
-    assert first.status is Status.CORRECT, first
-    assert lesson.training_loop.check(solution).status is Status.CORRECT
-
-
-def test_loop_zero_grad_after_step_is_also_correct():
-    def minimise(start, lr, steps):
-        x = torch.tensor(start, requires_grad=True)
-        optimizer = torch.optim.Adam([x], lr=lr)
+def _fit(optimizer_class, docstring=""):
+    def fit_line(t, y, steps):
+        w = torch.zeros((), requires_grad=True)
+        b = torch.zeros((), requires_grad=True)
+        optimizer = optimizer_class([w, b], lr=0.1)
         for _ in range(steps):
-            himmelblau(x).backward()
-            optimizer.step()
+            loss = ((w * t + b - y) ** 2).mean()
             optimizer.zero_grad()
-        return x
+            loss.backward()
+            optimizer.step()
+        return w, b
 
-    assert lesson.training_loop.check(minimise).status is Status.CORRECT
-
-
-def _loop(order):
-    def minimise(start, lr, steps):
-        x = torch.tensor(start, requires_grad=True)
-        optimizer = torch.optim.Adam([x], lr=lr)
-        for _ in range(steps):
-            f = himmelblau(x)
-            for call in order:
-                {"zero": optimizer.zero_grad, "backward": f.backward, "step": optimizer.step}[call]()
-        return x
-
-    return minimise
+    fit_line.__doc__ = docstring
+    return fit_line
 
 
-@pytest.mark.parametrize("order, mistake", [
-    (("backward", "step"), "no zero_grad (gradient accumulation)"),
-    (("backward", "zero", "step"), "zero_grad after backward"),
-    (("zero", "backward"), "no optimizer.step()"),
-])
-def test_loop_mistakes_are_named(order, mistake):
-    result = lesson.training_loop.check(_loop(order))
+def test_the_adam_rule_is_observed_not_read():
+    """Which optimizer stepped is observed (torch's global step hook): a docstring saying Adam does not make
+    SGD pass, and one saying SGD does not make Adam fail."""
+    result = lesson.fit_line.check(_fit(torch.optim.SGD, "uses torch.optim.Adam([w, b], lr=0.1)"))
+    assert result.status is Status.INCORRECT and result.mistake == "not Adam" and "SGD" in result.message
+    assert lesson.fit_line.check(_fit(torch.optim.Adam, "not torch.optim.SGD")).status is Status.CORRECT
+
+
+def test_the_step_hook_is_removed_after_a_check():
+    from torch.optim.optimizer import _global_optimizer_post_hooks
+
+    before = len(_global_optimizer_post_hooks)
+    lesson.fit_line.check(_fit(torch.optim.SGD))
+    assert len(_global_optimizer_post_hooks) == before
+
+
+def test_a_loop_that_stops_early_names_the_loop_and_shows_the_input_once():
+    def fit_line(t, y, steps):
+        w = torch.zeros((), requires_grad=True)
+        b = torch.zeros((), requires_grad=True)
+        optimizer = torch.optim.Adam([w, b], lr=0.1)
+        for _ in range(steps // 4):
+            loss = ((w * t + b - y) ** 2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return w, b
+
+    result = lesson.fit_line.check(fit_line)
     assert result.status is Status.INCORRECT
-    assert result.mistake == mistake
+    assert "`steps` times" in result.message
+    assert result.message.count("The input was") <= 1  # issue 16: the input was printed twice
 
 
-def test_loop_passing_x_instead_of_a_list_is_translated():
-    def minimise(start, lr, steps):
-        x = torch.tensor(start, requires_grad=True)
-        optimizer = torch.optim.Adam(x, lr=lr)
-        for _ in range(steps):
-            f = himmelblau(x)
-            optimizer.zero_grad()
-            f.backward()
-            optimizer.step()
-        return x
+def test_fit_line_accepts_floats_and_a_two_element_tensor():
+    def as_floats(t, y, steps):
+        w, b = _fit(torch.optim.Adam)(t, y, steps)
+        return w.item(), b.item()
 
-    result = lesson.training_loop.check(minimise)
-    assert result.mistake == "passed x instead of [x]"
-    assert "iterable" in result.message
+    def as_tensor(t, y, steps):
+        return torch.stack(_fit(torch.optim.Adam)(t, y, steps)).detach()
+
+    assert lesson.fit_line.check(as_floats).status is Status.CORRECT
+    assert lesson.fit_line.check(as_tensor).status is Status.CORRECT
 
 
-@pytest.mark.parametrize("in_place", [True, False])
-def test_loop_manual_update_outside_no_grad_is_named(in_place):
-    def minimise(start, lr, steps):
-        x = torch.tensor(start, requires_grad=True)
-        for _ in range(steps):
-            f = himmelblau(x)
-            f.backward()
-            if in_place:
-                x -= lr * x.grad
-            else:
-                x = x - lr * x.grad
-        return x
-
-    with pytest.warns(UserWarning) if not in_place else contextlib.nullcontext():
-        result = lesson.training_loop.check(minimise)
-    assert result.mistake == "manual update outside no_grad"
-    assert "no_grad" in result.message
-
-
-def test_loop_returning_the_loss_or_a_list_is_explained():
-    def returns_loss(start, lr, steps):
-        x = torch.tensor(start, requires_grad=True)
-        return himmelblau(x)
-
-    result = lesson.training_loop.check(returns_loss)
-    assert result.status is Status.INCORRECT and "loss" in result.message
-
-    def returns_list(start, lr, steps):
-        return list(start)
-
-    assert "tensor" in lesson.training_loop.check(returns_list).message
-
-
-def test_loop_hints_then_solution():
-    exercise = lesson.training_loop
+def test_fit_line_hints_then_solution():
+    exercise = lesson.fit_line
     exercise._hints_shown = 0
     assert "locked" in exercise.solution().title
-    for _ in exercise.hints:
-        exercise.hint()
-    assert "optimizer.zero_grad()" in exercise.solution().text
+    for k, _ in enumerate(exercise.hints):
+        hint = exercise.hint()
+        if k < len(exercise.hints) - 1:
+            assert "Adam([w, b]" not in hint.text
+    assert "Adam([w, b]" in exercise.solution().text
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 2: predict the minimum
+# Exercise 2: predict the minimum (before the basins map shows it)
 
 
 def _truth():
@@ -348,38 +434,37 @@ def _truth():
     return lesson.minimum_names(final)
 
 
-def test_prediction_starter_is_not_attempted():
+def test_prediction_is_a_predict_question_and_correct_answers_pass():
+    assert lesson.predict_minimum.kind == "predict"
+    truth = _truth()
+    assert lesson.predict_minimum.check(truth).status is Status.CORRECT
+    assert lesson.predict_minimum.check("".join(truth).lower()).status is Status.CORRECT
     assert lesson.predict_minimum.check(...).status is Status.NOT_ATTEMPTED
 
 
-def test_prediction_correct_and_stays_correct():
-    truth = _truth()
-    assert lesson.predict_minimum.check(truth).status is Status.CORRECT
-    assert lesson.predict_minimum.check([t.lower() for t in truth]).status is Status.CORRECT
-    assert lesson.predict_minimum.check(truth).status is Status.CORRECT
-
-
 def test_prediction_starts_are_robust_and_discriminating():
-    """The truth, the nearest-minimum guess and the gradient-descent map all differ, and the truth does
-    not change under small moves of the starts or with the reference settings (lr 1e-3, 20,000 steps)."""
+    """The truth differs from the nearest minimum (= where gradient descent goes) at every start, and does not
+    change when the starts move by 0.1 or with the reference settings (lr 1e-3, 20,000 steps)."""
     truth = _truth()
-    nearest = lesson.minimum_names(torch.tensor(lesson.PREDICTION_STARTS))
-    gd = lesson.minimum_names(lesson.optimise_batch(torch.tensor(lesson.PREDICTION_STARTS), 2000, 1e-3, "sgd"))
-    assert len({tuple(truth), tuple(nearest), tuple(gd)}) == 3
-    nudged = torch.tensor(lesson.PREDICTION_STARTS) + torch.tensor([0.1, -0.1])
-    assert lesson.minimum_names(lesson.optimise_batch(nudged, 2000, 1e-2, "adam")) == truth
+    starts = torch.tensor(lesson.PREDICTION_STARTS)
+    nearest = lesson.minimum_names(starts)
+    gd = lesson.minimum_names(lesson.optimise_batch(starts, 2000, 1e-3, "sgd"))
+    assert all(t != n for t, n in zip(truth, nearest)) and gd == nearest
+    for nudge in ([0.1, -0.1], [-0.1, 0.1], [0.1, 0.1], [-0.1, -0.1]):
+        assert lesson.minimum_names(lesson.optimise_batch(starts + torch.tensor(nudge), 2000, 1e-2, "adam")) == truth
+    assert lesson.minimum_names(lesson.optimise_batch(starts, 20000, 1e-3, "adam")) == truth
 
 
-def test_prediction_nearest_minimum_is_named():
-    nearest = lesson.minimum_names(torch.tensor(lesson.PREDICTION_STARTS))
-    result = lesson.predict_minimum.check(nearest)
-    assert result.mistake == "nearest minimum"
-
-
-def test_prediction_from_the_gradient_descent_map_is_named():
-    gd = lesson.minimum_names(lesson.optimise_batch(torch.tensor(lesson.PREDICTION_STARTS), 2000, 1e-3, "sgd"))
-    result = lesson.predict_minimum.check(gd)
-    assert result.mistake == "read the gradient-descent map"
+def test_prediction_mistakes_and_partly_wrong_answers_name_the_starts_without_the_answer():
+    truth = _truth()
+    assert lesson.predict_minimum.check(lesson.minimum_names(torch.tensor(lesson.PREDICTION_STARTS))).mistake == (
+        "nearest minimum")
+    wrong = list(truth)
+    wrong[1] = next(n for n in lesson.MINIMUM_NAMES if n != truth[1])
+    result = lesson.predict_minimum.check(wrong)
+    assert result.status is Status.INCORRECT and result.mistake is None
+    assert "start 2" in result.message and "start 1" not in result.message
+    assert f"'{truth[1]}'" not in result.message and f'"{truth[1]}"' not in result.message
 
 
 @pytest.mark.parametrize("bad", [["A", "B"], ["A", "B", "E"], [0, 1, 2], (3.0, 2.0)])
@@ -388,11 +473,8 @@ def test_prediction_format_errors_are_named(bad):
     assert result.status is Status.INCORRECT and result.mistake == "wrong format"
 
 
-def test_prediction_partly_wrong_points_to_the_map_without_the_answer():
-    truth = _truth()
-    wrong = list(truth)
-    wrong[0] = next(n for n in lesson.MINIMUM_NAMES if n != truth[0] and n != "D")
-    result = lesson.predict_minimum.check(wrong)
-    assert result.status is Status.INCORRECT and result.mistake is None
-    assert "start 1" in result.message and "basins map" in result.message
-    assert f"'{truth[0]}'" not in result.message
+def test_the_entry_module_re_exports_the_whole_lesson():
+    for name in ("himmelblau", "optimise_batch", "run_old_adam", "newton_minima", "plot_himmelblau",
+                 "plot_schedules", "plot_weight_decay", "HimmelblauExplorer", "precompute_explorer", "fit_line",
+                 "predict_minimum"):
+        assert hasattr(lesson, name), name

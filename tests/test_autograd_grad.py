@@ -1,7 +1,8 @@
-"""Lesson 2: the gradient pictures, the computation-graph drawing, the finite-difference explorer and
-the three exercises."""
+"""Lesson 2: the gradient pictures, the computation-graph drawing, the sigmoid-derivatives picture,
+the finite-difference explorer, the four exercises and the section-3 correction."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -12,22 +13,77 @@ from matplotlib.text import Annotation
 
 from lessonkit import autograd_grad as lesson
 from lessonkit.checks import Status
-from tests.helpers import mismatch_with_full_redraw
+from tests.helpers import is_picture, mismatch_with_full_redraw
 
 # ---- pictures -----------------------------------------------------------------------------------
 
 
-def test_gradient_fields_have_one_panel_with_arrows_and_contours_per_function():
-    fig = lesson.plot_gradient_fields({
+def _fields():
+    return lesson.plot_gradient_fields({
         "linear": lambda p: 2 * p[..., 0] + p[..., 1] + 1,
         "bowl": lambda p: p[..., 0] ** 2 + 3 * p[..., 1] ** 2,
     }, arrows=5)
+
+
+def test_gradient_fields_have_one_panel_with_arrows_and_contours_per_function():
+    fig = _fields()
     assert len(fig.axes) == 2
     for ax, title in zip(fig.axes, ["linear", "bowl"]):
         assert ax.get_title() == title
         (arrows,) = [c for c in ax.collections if isinstance(c, Quiver)]
         assert arrows.N == 25
         assert any(isinstance(c, LineCollection) or type(c).__name__ == "QuadContourSet" for c in ax.collections)
+        assert len(ax.texts) >= 3  # contour labels
+
+
+def _arrow_ends(quiver):
+    """Each arrow's tail and tip in data coordinates (pivot="middle": the point is its centre)."""
+    half = np.stack([quiver.U, quiver.V], axis=1) / quiver.scale / 2
+    return quiver.XY - half, quiver.XY + half
+
+
+@pytest.mark.parametrize("arrows", [5, 7, 9])
+def test_every_arrow_head_stays_inside_the_panel(arrows):
+    fig = lesson.plot_gradient_fields({"bowl": lambda p: p[..., 0] ** 2 + 3 * p[..., 1] ** 2,
+                                       "tilted": lambda p: 3 * p[..., 0] - p[..., 1]}, arrows=arrows)
+    for ax in fig.axes:
+        (quiver,) = [c for c in ax.collections if isinstance(c, Quiver)]
+        assert quiver.pivot == "middle"
+        tails, tips = _arrow_ends(quiver)
+        low, high = ax.get_xlim()
+        margin = 0.05 * (high - low) / arrows  # room for the head's width
+        for ends in (tails, tips):
+            assert (ends >= low + margin).all() and (ends <= high - margin).all()
+
+
+def test_contour_labels_do_not_touch_any_arrow():
+    fig = _fields()
+    fig.canvas.draw()
+    for ax in fig.axes:
+        (quiver,) = [c for c in ax.collections if isinstance(c, Quiver)]
+        tails, tips = _arrow_ends(quiver)
+        to_data = ax.transData.inverted()
+        assert ax.texts
+        for label in ax.texts:
+            box = label.get_window_extent().transformed(to_data)
+            for t in np.linspace(0, 1, 21):  # points along every arrow's shaft
+                points = tails + t * (tips - tails)
+                inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                          & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))
+                assert not inside.any(), (label.get_text(), box)
+
+
+def test_sigmoid_derivatives_picture_draws_three_curves_and_the_closed_forms():
+    z = torch.linspace(-6, 6, 121, dtype=torch.float64, requires_grad=True)
+    (ds,) = torch.autograd.grad(torch.sigmoid(z).sum(), z, create_graph=True)
+    (d2s,) = torch.autograd.grad(ds.sum(), z)
+    fig = lesson.plot_sigmoid_derivatives(z, ds, d2s)
+    (ax,) = fig.axes
+    lines = [line for line in ax.lines if len(line.get_xdata()) > 2]
+    assert len(lines) == 5  # three curves, two sets of closed-form dots
+    second = next(line for line in lines if "create_graph" in line.get_label())
+    s = torch.sigmoid(z.detach())
+    assert np.allclose(second.get_ydata(), (s * (1 - s) * (1 - 2 * s)).numpy())
 
 
 def test_gradient_at_matches_the_formula():
@@ -119,7 +175,7 @@ def _frozen(explorer):
 
 
 def test_explorer_starts_with_a_picture_and_no_error(explorer):
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert is_picture(bytes(explorer.image.value))
     assert explorer.last_error is None
     assert _frozen(explorer)
     assert "autograd" in explorer.readout.value and "difference" in explorer.readout.value
@@ -175,7 +231,7 @@ def test_extreme_and_nan_settings_say_what_happened(explorer, settings, words):
         explorer.controls[name].value = value
     assert explorer.last_error is None, explorer.last_error
     assert words in explorer.note.value
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert is_picture(bytes(explorer.image.value))
 
 
 def test_a_good_step_leaves_no_note(explorer):
@@ -235,7 +291,18 @@ def _differentiates_the_untracked_original(x):
 
 
 def _returns_f(x):
-    return lesson.f(x)
+    x = x.detach().requires_grad_()
+    return lesson.f(x).detach()   # no autograd at all: still named "returned f(x)", the real cause
+
+
+def _returns_one_entry(x):
+    x = x.detach().requires_grad_()
+    return torch.autograd.grad(lesson.f(x), x)[0][1]
+
+
+def _by_hand(x):
+    """No autograd at all, although the docstring says torch.autograd.grad."""
+    return torch.stack([x[1] ** 2, 2 * x[0] * x[1], torch.exp(x[2])])
 
 
 @pytest.mark.parametrize("answer, mistake", [
@@ -245,6 +312,8 @@ def _returns_f(x):
     (_differentiates_a_copy, "a slice or a tensor not in the graph"),
     (_differentiates_the_untracked_original, "a slice or a tensor not in the graph"),
     (_returns_f, "returned f(x), not its gradient"),
+    (_returns_one_entry, "returned one entry of the gradient"),
+    (_by_hand, "did not use autograd"),
 ])
 def test_gradient_fingerprints(answer, mistake):
     result = lesson.gradient_of_f.check(answer)
@@ -262,6 +331,16 @@ def test_gradient_starter_is_not_attempted_and_a_graph_attached_answer_is_refuse
     assert result.status is Status.INCORRECT and "still requires grad" in result.message
 
 
+def test_gradient_refuses_switching_on_the_callers_flag():
+    def flips_the_flag(x):
+        x.requires_grad_()
+        return torch.autograd.grad(lesson.f(x), x)[0]
+
+    result = lesson.gradient_of_f.check(flips_the_flag)
+    assert result.status is Status.INCORRECT
+    assert re.search(r"input|caller", result.message) and "requires_grad" in result.message
+
+
 # ---- exercise 2 ---------------------------------------------------------------------------------
 
 
@@ -274,58 +353,170 @@ def test_hand_solution_is_correct_and_stays_correct():
     assert lesson.hand_gradient.check(_hand_solution).correct
 
 
+def test_hand_docstring_that_mentions_autograd_is_not_a_violation():
+    def hand(w, x, t):
+        """Checked against torch.autograd.grad and .backward() -- but not calling them."""
+        return 2 * x * (torch.dot(w, x) - t)
+
+    assert lesson.hand_gradient.check(hand).correct
+
+
+@pytest.mark.parametrize("uses_autograd", ["grad", "backward"])
+def test_hand_forbids_autograd_by_observation(uses_autograd):
+    def answer(w, x, t):
+        w = w.detach().requires_grad_()
+        loss = (w @ x - t) ** 2
+        if uses_autograd == "grad":
+            return torch.autograd.grad(loss, w)[0]
+        loss.backward()
+        return w.grad
+
+    result = lesson.hand_gradient.check(answer)
+    assert result.status is Status.INCORRECT and result.mistake == "used autograd"
+    assert "without autograd" not in lesson.hand_gradient.success or "autograd" in result.message
+
+
 @pytest.mark.parametrize("answer, mistake", [
     (lambda w, x, t: 2 * (t - w @ x) * x, "sign flipped"),
     (lambda w, x, t: (w @ x - t) * x, "factor of 2 missing"),
     (lambda w, x, t: 4 * (w @ x - t) * x, "extra factor of 2"),
     (lambda w, x, t: 2 * (w @ x - t), "forgot the inner derivative"),
     (lambda w, x, t: 2 * (w @ x - t) * w, "derivative with respect to x, not w"),
+    (lambda w, x, t: (w @ x - t) ** 2, "returned the loss"),
+    (lambda w, x, t: 2 * (w * x - t) * x, "element-wise product instead of the dot product"),
+    (lambda w, x, t: 2 * (w @ x + t) * x, "sign of t"),
+    (lambda w, x, t: 2 * (w @ x - t) * x / len(x), "divided by N"),
 ])
 def test_hand_fingerprints(answer, mistake):
     result = lesson.hand_gradient.check(answer)
     assert result.status is Status.INCORRECT and result.mistake == mistake, result
 
 
+def test_hand_properties_hold_for_the_reference_and_fail_for_a_wrong_direction():
+    for case in lesson.hand_gradient._cases():
+        expected = lesson.hand_gradient.reference(*case)
+        assert all(p.holds(expected, *case) for p in lesson.hand_gradient.properties)
+    w, x, t = lesson.hand_gradient._cases()[0]
+    (parallel,) = [p for p in lesson.hand_gradient.properties if p.name == "not a multiple of x"]
+    assert not parallel.holds(torch.tensor([1.0, 0.0, 0.0]), w, x, t)
+    w, x, t = lesson.hand_gradient._cases()[-1]
+    (zero,) = [p for p in lesson.hand_gradient.properties if p.name == "not zero at the minimum"]
+    assert not zero.holds(x, w, x, t)
+
+
 def test_hand_starter_and_an_unrelated_answer():
     assert lesson.hand_gradient.check(_starter).status is Status.NOT_ATTEMPTED
     result = lesson.hand_gradient.check(lambda w, x, t: x * 0 + 1)
-    assert result.status is Status.INCORRECT and result.mistake is None
-    assert "differ" in result.message
+    assert result.status is Status.INCORRECT
 
 
 def test_hand_hints_never_contain_the_formula():
-    for text in [*lesson.hand_gradient.hints, *(m.hint for m in lesson.hand_gradient.mistakes)]:
+    for text in [*lesson.hand_gradient.hints, *(m.hint for m in lesson.hand_gradient.mistakes),
+                 *(p.message for p in lesson.hand_gradient.properties)]:
         assert "2 * (w @ x - t) * x" not in text and "2 (w.x - t) x" not in text
 
 
 # ---- exercise 3 ---------------------------------------------------------------------------------
 
 
-def _vjp(v):
-    x = lesson.X0.clone().requires_grad_()
+def _vjp(x, v):
+    x = x.detach().requires_grad_()
     y = lesson.layer(x)
-    return torch.autograd.grad(y, x, grad_outputs=torch.tensor(v))
+    (g,) = torch.autograd.grad(y, x, grad_outputs=v.to(y.dtype))
+    return g
 
 
-def test_jacobian_row_answer_is_correct_and_stays_correct():
-    (answer,) = _vjp([0.0, 1.0])
-    assert lesson.jacobian_row.check(answer).correct
-    assert lesson.jacobian_row.check(answer).correct
-    assert lesson.jacobian_row.check(...).status is Status.NOT_ATTEMPTED
+def _vjp_by_sum(x, v):
+    x = x.detach().clone().requires_grad_()
+    (v.to(x.dtype) * lesson.layer(x)).sum().backward()
+    return x.grad
+
+
+def _vjp_by_jacobian(x, v):
+    jacobian = torch.autograd.functional.jacobian(lesson.layer, x.detach())
+    return v.to(x.dtype) @ jacobian
+
+
+@pytest.mark.parametrize("solution", [_vjp, _vjp_by_sum, _vjp_by_jacobian])
+def test_weighted_gradient_solutions_are_correct(solution):
+    assert lesson.weighted_gradient.check(solution).correct
+    assert lesson.weighted_gradient.check(solution).correct
+
+
+def _jac(x):
+    return torch.autograd.functional.jacobian(lesson.layer, x.detach())
 
 
 @pytest.mark.parametrize("answer, mistake", [
-    (_vjp([1.0, 1.0])[0], "summed both outputs"),
-    (_vjp([1.0, 0.0])[0], "took y[0] instead of y[1]"),
-    (_vjp([0.0, 1.0]), "returned the tuple"),
-    (torch.ones(2), "a column of the Jacobian, not a row"),
+    (lambda x, v: torch.ones(2, dtype=x.dtype) @ _jac(x), "ignored v"),
+    (lambda x, v: v.to(x.dtype) @ lesson.A.to(x.dtype), "forgot tanh's derivative"),
+    (lambda x, v: _jac(x)[1], "only one output"),
+    (lambda x, v: v.flip(0).to(x.dtype) @ _jac(x), "weights swapped"),
+    (lambda x, v: _jac(x), "returned the whole Jacobian"),
+    (lambda x, v: (_vjp(x, v),), "returned the tuple"),
+    (lambda x, v: v.to(x.dtype) * lesson.layer(x.detach()), "one entry per output"),
+    (lambda x, v: v.to(x.dtype) @ lesson.layer(x.detach()), "returned the weighted output"),
 ])
-def test_jacobian_row_fingerprints(answer, mistake):
-    result = lesson.jacobian_row.check(answer)
+def test_weighted_gradient_fingerprints(answer, mistake):
+    result = lesson.weighted_gradient.check(answer)
     assert result.status is Status.INCORRECT and result.mistake == mistake, result
 
 
-@pytest.mark.parametrize("exercise", [lesson.gradient_of_f, lesson.hand_gradient, lesson.jacobian_row])
+def test_weighted_gradient_errors_get_hints():
+    def no_weights(x, v):
+        x = x.detach().requires_grad_()
+        return torch.autograd.grad(lesson.layer(x), x)[0]
+
+    def no_leaf(x, v):
+        return torch.autograd.grad(lesson.layer(x.detach()), x, grad_outputs=v)[0]
+
+    assert lesson.weighted_gradient.check(no_weights).mistake == "non-scalar output without weights"
+    assert lesson.weighted_gradient.check(no_leaf).mistake == "forgot requires_grad"
+
+
+def test_weighted_gradient_row_space_property():
+    (prop,) = lesson.weighted_gradient.properties
+    for case in lesson.weighted_gradient._cases():
+        assert prop.holds(lesson.weighted_gradient.reference(*case), *case)
+    assert not prop.holds(torch.tensor([1.0, 0.0, 0.0]), *lesson.weighted_gradient._cases()[0])
+
+
+# ---- exercise 4 ---------------------------------------------------------------------------------
+
+
+def test_predict_hook_matches_the_code_it_shows():
+    namespace = {"torch": torch}
+    exec(lesson.PREDICT_HOOK, namespace)
+    assert float(namespace["dx"]) == lesson.predict_hook.reference()
+
+
+@pytest.mark.parametrize("answer", [84, 84.0, torch.tensor(84.0), torch.tensor([84.0]),
+                                    torch.tensor(84, dtype=torch.float64)])
+def test_predict_hook_accepts_the_number_in_any_form(answer):
+    assert lesson.predict_hook.check(answer).correct
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (12, "hook ignored"), (120.0, "scaled every path"), (80, "forgot the direct path"),
+    (4, "only the direct path"), (8, "the value of y"),
+])
+def test_predict_hook_fingerprints(answer, mistake):
+    result = lesson.predict_hook.check(answer)
+    assert result.status is Status.INCORRECT and result.mistake == mistake, result
+
+
+def test_predict_hook_other_answers():
+    assert lesson.predict_hook.check(...).status is Status.NOT_ATTEMPTED
+    assert lesson.predict_hook.check(85).status is Status.INCORRECT
+    assert lesson.predict_hook.check([84, 1]).status is Status.INCORRECT
+    for text in [*lesson.predict_hook.hints[:-1], *(m.hint for m in lesson.predict_hook.mistakes)]:
+        assert "84" not in text
+
+
+EXERCISES = [lesson.gradient_of_f, lesson.hand_gradient, lesson.weighted_gradient, lesson.predict_hook]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_solution_unlocks_after_the_last_hint(exercise):
     exercise._hints_shown = 0
     assert "locked" in exercise.solution().title
@@ -333,3 +524,32 @@ def test_solution_unlocks_after_the_last_hint(exercise):
         exercise.hint()
     assert "a solution" in exercise.solution().title
     exercise._hints_shown = 0
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_keys_are_in_the_solution_and_no_hint_before_the_last_gives_them(exercise):
+    assert exercise.key
+    for key in exercise.key:
+        assert key in exercise.solution_text
+        for hint in exercise.hints[:-1]:
+            assert key not in hint
+
+
+def test_the_notebook_runs_the_reference_order_into_the_freed_graph_error():
+    """The correction of section 3: the reference's order (grad, flag, grad on the old y) raises the
+    freed-graph error; only with retain_graph does the 'not used in the graph' error appear."""
+    x = torch.arange(3).float().requires_grad_()
+    w = torch.tensor([2, 1, 3.0])
+    y = x @ w
+    # what section 3 says the graph saved: w (x's gradient), and nothing for w's own gradient
+    assert y.grad_fn._saved_self is None and torch.equal(y.grad_fn._saved_tensor, w)
+    torch.autograd.grad(y, x)
+    w.requires_grad_()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        torch.autograd.grad(y, [x, w])
+    w = torch.tensor([2, 1, 3.0])
+    y = x @ w
+    torch.autograd.grad(y, x, retain_graph=True)
+    w.requires_grad_()
+    with pytest.raises(RuntimeError, match="index 1 appears to not have been used in the graph"):
+        torch.autograd.grad(y, [x, w])

@@ -8,7 +8,19 @@ import torch
 from matplotlib.figure import Figure
 
 from lessonkit import backward_retain_graph as lesson
+from lessonkit import backward_retain_graph_exercises as exercises
 from lessonkit.checks import Status
+
+
+def _image(explorer):
+    """The explorer's published picture, decoded (whatever the encoding: PNG, JPEG, ...)."""
+    import io
+
+    import PIL.Image
+
+    data = bytes(explorer.image.value)
+    assert data, "no picture published"
+    return PIL.Image.open(io.BytesIO(data))
 
 # --------------------------------------------------------------------------------------------------
 # The graph picture
@@ -140,7 +152,7 @@ def _set(explorer, name, value):
 
 
 def test_explorer_starts_with_a_picture_and_no_note(explorer):
-    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert _image(explorer).size[0] > 0
     assert explorer.note.value == ""
     assert len(explorer.fig.axes) == 2
 
@@ -283,64 +295,9 @@ def test_exercise1_explains_a_grad_that_is_none():
 
 
 def test_exercise1_hints_never_show_the_expected_values():
-    full = lesson._full_gradient(*lesson._minibatch_cases()[0])
+    full = exercises._full_gradient(*exercises._minibatch_cases()[0])
     text = " ".join(lesson.minibatch_gradient.hints)
     assert f"{full[0].item():.2f}" not in text
-
-
-# --------------------------------------------------------------------------------------------------
-# Exercise 2: predict x.grad
-
-
-def test_exercise2_reference_is_what_autograd_does():
-    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    namespace = {"torch": torch}
-    exec(lesson.PREDICT_SEQUENCE, namespace)  # noqa: S102 -- our own text
-    expected = namespace["x"].grad
-    assert lesson.predict_grad.check(expected.clone()).correct
-    assert torch.equal(lesson._run_sequence(x), expected)
-
-
-def test_exercise2_accepts_the_answer_and_stays_correct():
-    answer = 4 * torch.tensor([1.0, 2.0, 3.0]) + 2
-    assert lesson.predict_grad.check(answer).status is Status.CORRECT
-    assert lesson.predict_grad.check(answer.double()).status is Status.CORRECT
-    assert lesson.predict_grad.check(answer).status is Status.CORRECT
-
-
-def test_exercise2_starter_is_not_attempted():
-    assert lesson.predict_grad.check(...).status is Status.NOT_ATTEMPTED
-
-
-@pytest.mark.parametrize("answer, mistake", [
-    ([2.0, 4.0, 6.0], "the single-call gradient"),
-    ([1.0, 1.0, 1.0], "only the last call"),
-    ([5.0, 9.0, 13.0], "thought call (4) raises"),
-    ([4.0, 6.0, 8.0], "thought call (2) raises"),
-    ([3.0, 5.0, 7.0], "one call of each"),
-])
-def test_exercise2_names_each_mistake(answer, mistake):
-    result = lesson.predict_grad.check(torch.tensor(answer))
-    assert result.status is Status.INCORRECT and result.mistake == mistake, result
-    assert "accumulat" in result.message or "add" in result.message
-
-
-def test_exercise2_other_wrong_answers():
-    # only the values are asked for: an integer tensor or a plain list is as good as a float tensor
-    assert lesson.predict_grad.check(torch.tensor([6, 10, 14])).correct
-    assert lesson.predict_grad.check([6.0, 10.0, 14.0]).correct
-    wrong = lesson.predict_grad.check(torch.tensor([0.0, 0.0, 0.0]))
-    assert wrong.status is Status.INCORRECT and wrong.mistake is None
-
-
-def test_exercise2_hints_are_progressive_and_unlock_the_solution():
-    exercise = lesson.predict_grad
-    exercise._hints_shown = 0
-    assert "locked" in exercise.solution().title
-    for number in range(1, len(exercise.hints) + 1):
-        assert f"hint {number} of" in exercise.hint().title
-    assert "4*x + 2" in exercise.solution().text
-    exercise._hints_shown = 0
 
 
 def test_an_error_in_a_callback_is_shown_not_lost(explorer, monkeypatch):
@@ -349,7 +306,7 @@ def test_an_error_in_a_callback_is_shown_not_lost(explorer, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("a deliberate failure")
 
-    monkeypatch.setattr(lesson, "descend", broken)
+    monkeypatch.setattr(lesson, "descend", broken)  # the explorer lives in the entry module
     explorer.controls["lr"].value = 0.2
     assert isinstance(explorer.last_error, ValueError)
     assert "a deliberate failure" in explorer.note.value
@@ -360,13 +317,371 @@ def test_an_error_in_a_callback_is_shown_not_lost(explorer, monkeypatch):
     assert explorer.note.value == "" and bytes(explorer.image.value) != before
 
 
-def test_explorer_png_is_opaque_and_not_registered_with_pyplot(explorer):
-    import io
-
+def test_explorer_picture_is_opaque_and_not_registered_with_pyplot(explorer):
     import matplotlib.pyplot as plt
-    import PIL.Image
 
     assert plt.get_fignums() == []
-    image = PIL.Image.open(io.BytesIO(bytes(explorer.image.value)))
-    assert image.mode == "RGB" and image.size == (int(8.4 * 80), int(3.6 * 80))
+    image = _image(explorer)
+    width, height = explorer.canvas.get_width_height(physical=True)
+    assert image.mode == "RGB" and image.size == (width, height)
+    assert width / height == pytest.approx(explorer.width / explorer.height, rel=0.01)
     assert explorer.renders == 1
+
+
+def test_explorer_legend_sits_outside_every_axes(explorer):
+    """Issue 17: a contour line ran through the legend. Now it is a figure legend under both plots,
+    where neither a contour nor a moving path (clipped to its axes) can reach it."""
+    legend = explorer.legend
+    assert legend in explorer.fig.legends and explorer.ax_path.get_legend() is None
+    renderer = explorer.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    for ax in (explorer.ax_path, explorer.ax_loss):
+        assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+    figure_box = explorer.fig.bbox
+    assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1 and figure_box.y0 <= box.y0  # not cut off
+    assert [t.get_text() for t in legend.get_texts()] == ["plain GD: zero_grad, full batch", "the chosen setting"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 1: what the check observes about w.grad (issue 16 failure classes)
+
+
+def test_exercise1_grad_none_after_reset_is_not_called_a_missing_return():
+    """Issue 16: a learner whose w.grad is None (forgot backward) was told they forgot `return`."""
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        w.grad = None
+        for start in range(0, len(X), batch_size):
+            ((X[start:start + batch_size] @ w - Y[start:start + batch_size]) ** 2).sum() / len(X)
+        return w.grad
+    result = lesson.minibatch_gradient.check(minibatch_gradient)
+    assert result.status is Status.INCORRECT and result.mistake == "no backward after the reset"
+    assert "forget" not in result.message and "forgot" not in result.message
+    assert "backward()" in result.message
+
+
+def test_exercise1_a_real_missing_return_is_still_called_one():
+    def minibatch_gradient(w, X, Y, batch_size):
+        _solution(w, X, Y, batch_size)
+    result = lesson.minibatch_gradient.check(minibatch_gradient)
+    assert result.status is Status.INCORRECT and "return" in result.message
+    assert result.mistake != "no backward after the reset"
+
+
+def test_exercise1_doing_nothing_is_not_accepted():
+    """Experiment 1 leaves the full-batch gradient in w.grad: returning it unchanged has the right value."""
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        return w.grad
+    result = lesson.minibatch_gradient.check(minibatch_gradient)
+    assert result.status is Status.INCORRECT
+    assert result.mistake == "did not accumulate one backward per mini-batch"
+
+
+def test_exercise1_autograd_grad_instead_of_accumulating_is_not_accepted():
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        total = torch.zeros_like(w)
+        for start in range(0, len(X), batch_size):
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            total += torch.autograd.grad(((Xb @ w - Yb) ** 2).sum() / len(X), w)[0]
+        return total
+    result = lesson.minibatch_gradient.check(minibatch_gradient)
+    assert result.mistake == "did not accumulate one backward per mini-batch"
+
+
+def test_exercise1_reset_but_no_backward_gives_zeros_and_says_so():
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        w.grad.zero_()
+        return w.grad
+    result = lesson.minibatch_gradient.check(minibatch_gradient)
+    assert result.mistake == "no mini-batch gradient reached w.grad"
+
+
+def test_exercise1_without_experiment_1_is_still_correct():
+    def minibatch_gradient(w, X, Y, batch_size):
+        for start in range(0, len(X), batch_size):
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            (((Xb @ w - Yb) ** 2).sum() / len(X)).backward()
+        return w.grad.clone()
+    assert lesson.minibatch_gradient.check(minibatch_gradient).correct
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 2 (predict): x.grad after backward calls, retain_graph, a caught error and a new graph
+
+
+def _sequence_result():
+    namespace = {"torch": torch}
+    exec(exercises.PREDICT_SEQUENCE, namespace)  # noqa: S102 -- our own text
+    return namespace["x"].grad
+
+
+def test_exercise2_reference_is_what_the_printed_sequence_does(capsys):
+    expected = _sequence_result()
+    assert "call (3) raised" in capsys.readouterr().out  # the sequence really does raise at call (3)
+    assert torch.equal(expected, torch.tensor([7.0, 20.0, 39.0]))
+    assert torch.equal(exercises._run_sequence(torch.tensor([1.0, 2.0, 3.0], requires_grad=True)), expected)
+    assert lesson.predict_grad.check(expected.clone()).correct
+
+
+def test_exercise2_only_uses_graphs_whose_derivative_needs_x():
+    """The reframing (issue 15): no call's outcome depends on which ops save what. Both graphs have a
+    derivative that depends on x, so each must have saved something (and frees it)."""
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for power in (2, 3):
+        y = (x**power).sum()
+        y.backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.backward()
+    assert exercises.predict_grad.kind == "predict"
+
+
+@pytest.mark.parametrize("answer", [
+    torch.tensor([7.0, 20.0, 39.0]), torch.tensor([7.0, 20.0, 39.0], dtype=torch.float64),
+    torch.tensor([7, 20, 39]), [7, 20, 39], [7.0, 20.0, 39.0],
+])
+def test_exercise2_accepts_the_answer_in_any_numeric_form(answer):
+    assert lesson.predict_grad.check(answer).status is Status.CORRECT
+
+
+def test_exercise2_starter_is_not_attempted():
+    assert lesson.predict_grad.check(...).status is Status.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    ([9.0, 24.0, 45.0], "thought call (3) adds"),
+    ([3.0, 12.0, 27.0], "thought .grad is overwritten"),
+    ([5.0, 16.0, 33.0], "counted y once"),
+    ([4.0, 8.0, 12.0], "left out the new graph"),
+    ([7.0, 14.0, 21.0], "derivative of x**3"),
+    ([5.0, 16.0, 39.0], "derivative of x**3"),
+    ([5.0, 20.0, 45.0], "derivative of x**2"),
+])
+def test_exercise2_names_each_mistake(answer, mistake):
+    result = lesson.predict_grad.check(torch.tensor(answer))
+    assert result.status is Status.INCORRECT and result.mistake == mistake, result
+    for value in ("7", "20", "39"):
+        assert f" {value}" not in result.message and f"[{value}" not in result.message
+
+
+def test_exercise2_hints_are_progressive_and_unlock_the_solution():
+    exercise = lesson.predict_grad
+    exercise._hints_shown = 0
+    assert "locked" in exercise.solution().title
+    for number in range(1, len(exercise.hints) + 1):
+        assert f"hint {number} of" in exercise.hint().title
+    assert "4 * x + 3 * x**2" in exercise.solution().text
+    exercise._hints_shown = 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 3: an evaluation loop that records no graph
+
+
+def _evaluate_solution(w, batches):
+    total, rows = 0.0, 0
+    with torch.no_grad():
+        for X, Y in batches:
+            total += ((X @ w - Y) ** 2).sum().item()
+            rows += len(Y)
+    return total / rows
+
+
+def test_exercise3_reference_equals_one_mean_over_all_rows():
+    for w, batches in exercises._evaluation_cases():
+        X = torch.cat([b[0] for b in batches])
+        Y = torch.cat([b[1] for b in batches])
+        expected = ((X @ w.detach() - Y) ** 2).mean().item()
+        assert exercises._evaluation_loss(w, batches) == pytest.approx(expected, rel=1e-6)
+    sizes = [len(b[1]) for _, batches in exercises._evaluation_cases() for b in batches]
+    assert len(set(sizes)) > 1  # uneven batches: the mean of batch means differs
+
+
+def test_exercise3_accepts_the_solution_text():
+    namespace = {"torch": torch}
+    exec(lesson.evaluate.solution_text, namespace)  # noqa: S102 -- our own text
+    assert lesson.evaluate.check(namespace["evaluate"]).correct
+    assert lesson.evaluate.check(_evaluate_solution).correct
+
+
+@pytest.mark.parametrize("context", ["no_grad", "inference_mode", "set_grad_enabled", "detach_w"])
+def test_exercise3_accepts_every_way_of_recording_nothing(context):
+    def evaluate(w, batches):
+        if context == "detach_w":
+            w = w.detach()
+            return torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean()
+        # lazily: torch.set_grad_enabled(False) switches recording off as soon as it is *constructed*
+        block = {"no_grad": torch.no_grad, "inference_mode": torch.inference_mode,
+                 "set_grad_enabled": lambda: torch.set_grad_enabled(False)}[context]
+        with block():
+            return torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean()
+    assert lesson.evaluate.check(evaluate).correct
+
+
+def test_exercise3_a_graph_detached_at_the_end_is_not_accepted():
+    def evaluate(w, batches):
+        return torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean().item()
+    result = lesson.evaluate.check(evaluate)
+    assert result.status is Status.INCORRECT and result.mistake == "recorded a graph"
+
+
+def test_exercise3_grad_mode_left_off_is_named_and_undone():
+    def evaluate(w, batches):
+        torch.set_grad_enabled(False)
+        return torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean()
+    result = lesson.evaluate.check(evaluate)
+    assert result.mistake == "left grad mode off"
+    assert torch.is_grad_enabled()
+
+
+def test_exercise3_changing_w_is_named():
+    def switch_off(w, batches):
+        w.requires_grad_(False)
+        return torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean()
+
+    def with_backward(w, batches):
+        loss = torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean()
+        loss.backward()
+        return loss.item()
+    assert lesson.evaluate.check(switch_off).mistake == "changed w.requires_grad"
+    assert lesson.evaluate.check(with_backward).status is Status.INCORRECT
+    assert lesson.evaluate.check(with_backward).mistake in ("called backward", "no backward")
+
+
+@pytest.mark.parametrize("body, mistake", [
+    ("sum(((X @ w - Y) ** 2).mean() for X, Y in batches) / len(batches)", "averaged the batch means"),
+    ("sum(((X @ w - Y) ** 2).mean() for X, Y in batches)", "added the batch means"),
+    ("sum(((X @ w - Y) ** 2).sum() for X, Y in batches)", "summed without dividing"),
+    ("((batches[-1][0] @ w - batches[-1][1]) ** 2).mean()", "kept only the last batch"),
+    ("torch.cat([(X @ w - Y) ** 2 for X, Y in batches]).mean().sqrt()", "took the square root"),
+])
+def test_exercise3_names_each_mistake(body, mistake):
+    namespace = {"torch": torch}
+    exec(f"def evaluate(w, batches):\n    with torch.no_grad():\n        return {body}\n", namespace)  # noqa: S102
+    result = lesson.evaluate.check(namespace["evaluate"])
+    assert result.status is Status.INCORRECT and result.mistake == mistake, result
+
+
+def test_exercise3_with_no_grad_without_parentheses_gets_a_hint():
+    def evaluate(w, batches):
+        with torch.no_grad:
+            return 0.0
+    result = lesson.evaluate.check(evaluate)
+    assert result.status is Status.INCORRECT and "torch.no_grad()" in result.message
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 4 (predict): a tensor used twice
+
+
+def test_exercise4_reference_is_what_the_printed_code_does():
+    namespace = {"torch": torch}
+    exec(exercises.TWO_PATHS, namespace)  # noqa: S102 -- our own text
+    assert torch.equal(namespace["x"].grad, torch.tensor([10.0, 18.0, 26.0]))
+    assert lesson.predict_two_paths.check([10, 18, 26]).correct
+    assert lesson.predict_two_paths.check(torch.tensor([10.0, 18.0, 26.0], dtype=torch.float64)).correct
+    assert exercises.predict_two_paths.kind == "predict"
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    ([8.0, 16.0, 24.0], "only the h * h path"),
+    ([2.0, 2.0, 2.0], "only the + h path"),
+    ([6.0, 10.0, 14.0], "h * h counted as one use"),
+    ([5.0, 9.0, 13.0], "forgot dh/dx"),
+    ([3.0, 5.0, 7.0], "gradient of y written in x without the chain"),
+])
+def test_exercise4_names_each_mistake(answer, mistake):
+    result = lesson.predict_two_paths.check(answer)
+    assert result.status is Status.INCORRECT and result.mistake == mistake, result
+
+
+# --------------------------------------------------------------------------------------------------
+# Pictures of the new sections
+
+
+def test_graph_of_a_tensor_used_twice_draws_two_arrows_to_one_leaf():
+    x = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    p = (x * x).sum()
+    nodes = lesson.graph_nodes(p, {"x": x})
+    mul = next(n for n in nodes if n.label == "MulBackward0")
+    assert len(mul.inputs) == 2 and mul.inputs[0] == mul.inputs[1]
+    fig = lesson.plot_graph(p, {"x": x})
+    arrows = [t for t in fig.axes[0].texts if t.get_bbox_patch() is None]
+    bends = sorted(a.arrow_patch.get_connectionstyle().rad for a in arrows)
+    assert bends == [-0.3, 0.0, 0.3]  # Sum -> Mul straight; Mul -> x twice, bent apart
+
+
+def test_grad_state_table_reads_each_tensor():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with torch.inference_mode():
+        inference = x * 2
+    text = lesson.grad_state_table({"tracked": x * 2, "inference": inference, "detached": (x * 2).detach()})
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines()[2:]}
+    assert rows["tracked"] == ["True", "MulBackward0", "False", "False"]
+    assert rows["inference"] == ["False", "None", "True", "True"]
+    assert rows["detached"] == ["False", "None", "True", "False"]
+
+
+def test_exercise1_reset_inside_the_loop_is_named():
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        for start in range(0, len(X), batch_size):
+            w.grad = None
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            (((Xb @ w - Yb) ** 2).sum() / len(X)).backward()
+        return w.grad
+    assert lesson.minibatch_gradient.check(minibatch_gradient).mistake == "only one mini-batch left in w.grad"
+
+
+def test_exercise4_chain_factor_on_one_path_only_is_named():
+    assert lesson.predict_two_paths.check([9, 17, 25]).mistake == "dh/dx on one path only"
+
+
+def test_every_exercise_solution_has_its_key_and_predict_questions_are_marked():
+    for exercise in (lesson.minibatch_gradient, lesson.predict_grad, lesson.evaluate, lesson.predict_two_paths):
+        assert exercise.key and all(k in exercise.solution_text for k in exercise.key)
+    assert [e.kind for e in (lesson.predict_grad, lesson.predict_two_paths)] == ["predict", "predict"]
+
+
+def test_no_hint_before_the_last_contains_a_solution_line():
+    for exercise in (lesson.minibatch_gradient, lesson.predict_grad, lesson.evaluate, lesson.predict_two_paths):
+        lines = [line.strip() for line in exercise.solution_text.splitlines() if len(line.strip()) > 12]
+        for hint in exercise.hints[:-1]:
+            assert not any(line in hint for line in lines), (exercise.title, hint)
+            assert not any(k in hint for k in exercise.key)
+
+
+def test_exercise1_returning_w_is_not_called_a_zero_gradient():
+    def minibatch_gradient(w, X, Y, batch_size):
+        _solution(w, X, Y, batch_size)
+        return w
+    assert lesson.minibatch_gradient.check(minibatch_gradient).mistake == "returned w"
+
+
+@pytest.mark.parametrize("batch_loss, mistake", [
+    (lambda r, N, size: (r ** 2).sum() / size, "divided by batch_size"),
+    (lambda r, N, size: r.abs().sum() / N, "residual not squared"),
+    (lambda r, N, size: r.sum() / N, "residual not squared"),
+])
+def test_exercise1_more_named_mistakes(batch_loss, mistake):
+    def minibatch_gradient(w, X, Y, batch_size):
+        ((X @ w - Y) ** 2).mean().backward()
+        w.grad = None
+        for start in range(0, len(X), batch_size):
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            batch_loss(Xb @ w - Yb, len(X), batch_size).backward()
+        return w.grad
+    assert lesson.minibatch_gradient.check(minibatch_gradient).mistake == mistake
+
+
+@pytest.mark.parametrize("body, mistake", [
+    ("sum(((X @ w - Y) ** 2).sum() for X, Y in batches) / len(batches)", "divided by the number of batches"),
+    ("torch.cat([(X @ w - Y).abs() for X, Y in batches]).mean()", "absolute error"),
+    ("torch.cat([X @ w - Y for X, Y in batches]).mean()", "residual not squared"),
+])
+def test_exercise3_more_named_mistakes(body, mistake):
+    namespace = {"torch": torch}
+    exec(f"def evaluate(w, batches):\n    with torch.no_grad():\n        return {body}\n", namespace)  # noqa: S102
+    assert lesson.evaluate.check(namespace["evaluate"]).mistake == mistake

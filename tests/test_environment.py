@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -39,10 +40,38 @@ def test_environment_yml_installs_this_project_and_keeps_no_list_of_its_own():
     dependencies = ENVIRONMENT["dependencies"]
     conda = [d for d in dependencies if isinstance(d, str)]
     (pip,) = [d["pip"] for d in dependencies if isinstance(d, dict)]
-    assert sorted(conda) == ["pip", "python=3.11"]
-    assert "-e .[dev]" in pip
+    assert sorted(conda) == ["pip", "python=3.11"]  # conda builds use the CPU wheel index for 3.11
+    assert "-e ." in pip  # the learner install: no extras
     assert [line for line in pip if not line.startswith(("-e", "--"))] == []
     assert ENVIRONMENT["channels"][0] == "conda-forge"
+
+
+DEV_TOOLS = ("pytest", "nbval", "playwright", "hypothesis", "ruff", "jupyter-repo2docker", "nbclient")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=~!;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_learners_get_no_test_or_browser_tooling():
+    learner = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    assert not learner & set(DEV_TOOLS)
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    dev = {_name(r) for r in extras["dev"]}
+    assert "lessonkit" in dev  # dev = the test extra (via lessonkit[test]) + lint, browser and Binder tools
+    assert dev | {_name(r) for r in extras["test"]} >= set(DEV_TOOLS)
+
+
+def test_a_learner_install_resolves_without_dev_tools(tmp_path):
+    """What pip would install for `-e .` (environment.yml's line): resolved for real, nothing downloaded."""
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+                           "--report", str(report), "-e", str(REPO)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    names = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    assert {"torch", "jupyterlab", "ipywidgets", "lessonkit"} <= names
+    assert not names & {"pytest", "nbval", "playwright", "hypothesis", "ruff", "jupyter-repo2docker"}, names
 
 
 def test_repo2docker_detects_a_conda_environment(tmp_path):
@@ -54,4 +83,5 @@ def test_repo2docker_detects_a_conda_environment(tmp_path):
     assert done.returncode == 0, output[-3000:]
     assert "Building conda environment for python=3.11" in output
     assert "environment.yml" in output  # the Dockerfile installs from it
+    assert "postBuild" in output  # ... then installs the course's JupyterLab settings
     assert not re.search(r"(?im)^\s*(error|traceback)", output)

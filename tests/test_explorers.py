@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-import lessonkit
 from lessonkit.widgets import sweep_values
+from tests.helpers import encoding_error, is_picture, lesson_explorers
 
-EXPLORERS = lessonkit.explorer_classes()
+FOUND = lesson_explorers()
+EXPLORERS = list(FOUND.values())
 
 
 def test_every_lesson_with_an_explorer_is_found():
-    modules = {cls.__module__.split(".")[-1] for cls in EXPLORERS}
+    lessons = {key.split(".")[0] for key in FOUND}
     assert {"activations", "autograd_grad", "backward_retain_graph", "softmax_jacobian", "losses",
-            "adam_himmelblau"} <= modules
+            "adam_himmelblau"} <= lessons
 
 
 @pytest.fixture(scope="module", params=EXPLORERS, ids=[cls.__name__ for cls in EXPLORERS])
@@ -35,7 +36,7 @@ def test_every_control_over_its_full_range(explorer):
             before = (bytes(explorer.image.value), explorer.note.value)
             control.value = value
             assert explorer.last_error is None, f"{name}={value!r}: {explorer.last_error!r}"
-            assert bytes(explorer.image.value).startswith(b"\x89PNG")
+            assert is_picture(explorer.image.value)
             total_moves += 1
             changed += (bytes(explorer.image.value), explorer.note.value) != before
         # a control may legitimately do nothing visible in some states, but never in all of them
@@ -44,3 +45,14 @@ def test_every_control_over_its_full_range(explorer):
         control.value = default
     assert total_changed >= total_moves // 2
     assert explorer.output.outputs == ()  # nothing was written to the error area
+
+
+def test_every_explorer_is_sharp_at_device_pixel_ratio_2(explorer):
+    """At least one image pixel per device pixel at devicePixelRatio 2 at the width it is shown, and
+    the sent picture is the drawn frame up to invisible JPEG error."""
+    shown_width, _ = explorer.css_size
+    sent_width = explorer.canvas.get_width_height(physical=True)[0]
+    assert explorer.image.layout.width == f"{shown_width}px"
+    assert sent_width / shown_width >= 2, (sent_width, shown_width)
+    visibly_off, mean_error = encoding_error(explorer)
+    assert visibly_off < 0.01 and mean_error < 1.0, (visibly_off, mean_error)

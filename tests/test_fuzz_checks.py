@@ -4,30 +4,23 @@ message, never an uncaught exception or an internal error, and never changes the
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import lessonkit
 from lessonkit.checks import Exercise, Status
+from tests.mistakes import all_exercises
 
 VERDICTS = {Status.CORRECT, Status.INCORRECT, Status.NOT_ATTEMPTED}
 EXAMPLES = 220
 
 
 def _all_exercises() -> list[tuple[str, Exercise]]:
-    found = []
-    for info in pkgutil.iter_modules(lessonkit.__path__):
-        module = importlib.import_module(f"lessonkit.{info.name}")
-        for name, value in vars(module).items():
-            if isinstance(value, Exercise):
-                # learner code that never ends is stopped; a short limit keeps the fuzzing quick
-                found.append((f"{info.name}.{name}", dataclasses.replace(value, time_limit=0.3)))
-    return found
+    # each exercise once (a lesson module re-exports the exercises of a module split out of it)
+    return [(f"{module}.{name}", dataclasses.replace(exercise, time_limit=0.3))  # a short limit: quick fuzzing
+            for (module, name), exercise in sorted(all_exercises().items())]
 
 
 EXERCISES = _all_exercises()
@@ -36,6 +29,7 @@ EXERCISES = _all_exercises()
 def test_every_lesson_has_exercises():
     lessons = {name.split(".")[0] for name, _ in EXERCISES}
     assert len(lessons) == 7 and len(EXERCISES) >= 14
+
 
 
 # ---- what a learner might hand in ---------------------------------------------------------------
@@ -106,6 +100,49 @@ def _recursive(*args):
     return _recursive(*args)
 
 
+def _first_tensor(args):
+    return next((a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()), None)
+
+
+def _toggles_requires_grad(*args):
+    x = _first_tensor(args)
+    if x is not None and x.is_leaf:
+        x.requires_grad_(not x.requires_grad)
+    return x
+
+
+def _writes_grad(*args):
+    x = _first_tensor(args)
+    if x is not None and x.is_leaf:
+        x.grad = torch.ones_like(x)
+    return x
+
+
+def _backward_on_input(*args):
+    x = _first_tensor(args)
+    if x is not None and x.is_leaf:
+        x.requires_grad_(True)
+        (x * x).sum().backward()
+        return x.grad
+    return x
+
+
+def _assigns_data(*args):
+    x = _first_tensor(args)
+    if x is not None:
+        x.data = x.data * 0 + 1
+    return x
+
+
+def _calls_everything(*args):
+    """Calls functions exercises forbid (softmax, sigmoid, cross-entropy, autograd), then returns an input."""
+    x = _first_tensor(args)
+    if x is not None and x.dim() >= 1:
+        torch.softmax(x, dim=-1), torch.special.expit(x), torch.nn.functional.log_softmax(x, dim=-1)
+        torch.func.grad(lambda t: t.exp().sum())(x.detach())
+    return x
+
+
 def _constant(value):
     return lambda *args: value
 
@@ -115,7 +152,8 @@ def _mirror(*args):
 
 
 functions = st.one_of(
-    st.sampled_from([_forever, _raises, _returns_none, _mutates, _recursive, _mirror, print, len, abs]),
+    st.sampled_from([_forever, _raises, _returns_none, _mutates, _recursive, _mirror, print, len, abs,
+                     _toggles_requires_grad, _writes_grad, _backward_on_input, _assigns_data, _calls_everything]),
     values.map(_constant),
 )
 
@@ -144,6 +182,7 @@ def _assert_verdict(result, name):
     assert result.status in VERDICTS, f"{name}: {result!r}"
     assert isinstance(result.message, str) and result.message.strip(), f"{name}: empty message"
     assert result._repr_html_() and repr(result)
+    assert isinstance(result.generic, bool) and (result.mistake is None or isinstance(result.mistake, str))
 
 
 @pytest.mark.parametrize("name, exercise", EXERCISES, ids=[n for n, _ in EXERCISES])
@@ -170,3 +209,11 @@ CODE_EXERCISES = [(name, exercise) for name, exercise in EXERCISES if exercise.f
 def test_code_that_never_ends_is_stopped_with_a_clear_message(name, exercise):
     result = exercise.check(_forever)
     assert result.status is Status.INCORRECT and "too slow" in result.message
+
+
+@pytest.mark.parametrize("function", [_toggles_requires_grad, _writes_grad, _assigns_data, _mutates])
+def test_a_function_that_changes_its_input_is_never_correct(function):
+    for name, exercise in EXERCISES:
+        if exercise.function and not set(exercise.may_change):
+            result = exercise.check(function)
+            assert result.status is not Status.CORRECT, f"{name}: {result!r}"

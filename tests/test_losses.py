@@ -1,4 +1,4 @@
-"""Lesson 5: the loss pictures, the logit explorer and the three exercises."""
+"""Lesson 5: the loss pictures, the logit explorer and the four exercises."""
 
 import numpy as np
 import pytest
@@ -144,139 +144,154 @@ def test_fast_frames_equal_a_full_redraw(explorer, moves):
 def test_markers_hide_for_non_finite_values(explorer):
     explorer.controls["y"].value = 0.0
     explorer.controls["z"].value = 20.0
-    hand = "by hand: -[y log p + (1-y) log(1-p)]"
+    hand = "by hand: -[y log ŷ + (1-y) log(1-ŷ)]"
     assert len(explorer.dots[(hand, 0)].get_xdata()) == 0
     assert len(explorer.dots[("BCEWithLogitsLoss(z, y)", 0)].get_xdata()) == 1
 
 
-# ---- exercise 1: BCE ----------------------------------------------------------------------------
+# ---- exercises ------------------------------------------------------------------------------------
+# Every realistic wrong answer and unusual right answer lives in tests/mistakes/losses.py (run by
+# tests/test_mistakes.py); here: the solutions, the starters, the references, and lesson-5 regressions.
+
+import math  # noqa: E402
+
+EXERCISES = [lesson.weighted_bce, lesson.cross_entropy_lse, lesson.soft_ce_gradient, lesson.predict_padding_loss]
+
 
 def _starter(*args):
     raise NotImplementedError
 
 
-def _bce(p, y):
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+def _solution(exercise):
+    namespace = {"torch": torch, "F": F, "math": math}
+    code = exercise.solution_text.split("# the same as")[0]
+    if exercise.function:
+        exec(code, namespace)
+        name = next(k for k, v in namespace.items() if callable(v) and k not in ("torch", "F", "math"))
+        return namespace[name]
+    exec(code.split("answer =", 1)[1].join(["answer =", ""]), namespace)
+    return namespace["answer"]
 
 
-def test_bce_solution_is_correct_and_stays_correct():
-    assert lesson.binary_cross_entropy.check(_bce).correct
-    assert lesson.binary_cross_entropy.check(_bce).correct
-    assert lesson.binary_cross_entropy.check(lambda p, y: F.binary_cross_entropy(p, y)).correct
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.title)
+def test_the_solution_is_correct_and_stays_correct(exercise):
+    answer = _solution(exercise)
+    assert exercise.check(answer).correct, exercise.check(answer)
+    assert exercise.check(answer).correct   # a second check of the same answer: still correct
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (lambda p, y: -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).sum(), "sum instead of mean"),
-    (lambda p, y: (y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean(), "missing minus sign"),
-    (lambda p, y: -(p * torch.log(y) + (1 - p) * torch.log(1 - y)).mean(), "swapped p and y"),
-    (lambda p, y: -(y * torch.log(1 - p) + (1 - y) * torch.log(p)).mean(), "swapped the two terms"),
-    (lambda p, y: -(y * torch.log2(p) + (1 - y) * torch.log2(1 - p)).mean(), "natural vs base-2 log"),
-    (lambda p, y: -(y * torch.log10(p) + (1 - y) * torch.log10(1 - p)).mean(), "natural vs base-2 log"),
+@pytest.mark.parametrize("exercise", EXERCISES[:3], ids=lambda e: e.title)
+def test_the_starter_is_not_attempted(exercise):
+    assert exercise.check(_starter).status is Status.NOT_ATTEMPTED
+
+
+def test_the_predict_starter_is_not_attempted():
+    assert lesson.predict_padding_loss.check(...).status is Status.NOT_ATTEMPTED
+
+
+def test_the_weighted_bce_reference_is_the_library_call():
+    for p, y, w in lesson.weighted_bce._cases():
+        assert torch.allclose(lesson.weighted_bce.reference(p, y, w), F.binary_cross_entropy(p, y, weight=w))
+
+
+def test_the_soft_gradient_reference_is_what_autograd_computes():
+    for z, q in lesson.soft_ce_gradient._cases():
+        leaf = z.clone().requires_grad_()
+        F.cross_entropy(leaf, q).backward()
+        assert torch.allclose(leaf.grad, lesson.soft_ce_gradient.reference(z, q), atol=1e-7)
+
+
+def test_the_predicted_values_are_what_pytorch_prints():
+    namespace = {"torch": torch, "F": F}
+    exec(lesson.PREDICT_PADDING, namespace)
+    expected = lesson.predict_padding_loss.reference(*lesson.predict_padding_loss._cases()[0])
+    assert torch.allclose(torch.stack([namespace["mean"], namespace["total"]]), expected)
+    assert expected.tolist() == pytest.approx([math.log(4), 3 * math.log(4)], rel=1e-6)
+
+
+def test_the_cases_cover_square_and_non_square_batches_and_extreme_logits():
+    for exercise in (lesson.cross_entropy_lse, lesson.soft_ce_gradient):
+        shapes = [case[0].shape for case in exercise._cases()]
+        assert any(n == c for n, c in shapes) and any(n != c for n, c in shapes)
+        assert any(case[0].abs().max() > 100 for case in exercise._cases())
+
+
+# ---- regressions for the failure classes of issue 16 that concern lesson 5 -----------------------
+
+def test_a_docstring_naming_the_library_is_not_a_call():
+    def weighted_bce(p, y, w):
+        """Like F.binary_cross_entropy / nn.BCELoss, written out."""
+        return (w * -(y * torch.log(p) + (1 - y) * torch.log(1 - p))).mean()
+
+    def cross_entropy_lse(logits, target):
+        # not F.cross_entropy, not torch.softmax, not log_softmax
+        return (torch.logsumexp(logits, 1) - logits[torch.arange(len(target)), target]).mean()
+
+    assert lesson.weighted_bce.check(weighted_bce).correct
+    assert lesson.cross_entropy_lse.check(cross_entropy_lse).correct
+
+
+def test_forbidden_calls_are_caught_under_any_alias():
+    import torch.nn as nn
+    from torch.nn.functional import log_softmax as lsm
+
+    result = lesson.cross_entropy_lse.check(lambda z, t: -lsm(z, dim=1)[torch.arange(len(t)), t].mean())
+    assert not result.correct and "softmax" in result.message
+    result = lesson.cross_entropy_lse.check(lambda z, t: nn.CrossEntropyLoss()(z, t))
+    assert not result.correct and "cross-entropy" in result.message
+    result = lesson.weighted_bce.check(lambda p, y, w: nn.BCELoss(weight=w)(p, y))
+    assert not result.correct and "loss" in result.message
+
+
+def test_autograd_is_not_accepted_where_the_text_forbids_it():
+    def soft_ce_gradient(z, q):
+        z = z.detach().clone().requires_grad_()
+        F.cross_entropy(z, q).backward()
+        return z.grad
+
+    result = lesson.soft_ce_gradient.check(soft_ce_gradient)
+    assert not result.correct and "autograd" in result.message
+
+
+def test_one_hot_without_num_classes_is_told_about_num_classes_not_told_to_use_one_hot():
+    def cross_entropy_lse(logits, target):
+        log_probs = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+        return -(F.one_hot(target) * log_probs).sum(dim=1).mean()
+
+    result = lesson.cross_entropy_lse.check(cross_entropy_lse)
+    assert not result.correct
+    assert "num_classes" in result.message
+    assert "use `F.one_hot`" not in result.message
+
+
+@pytest.mark.parametrize("answer, cause", [
+    (lambda z, t: F.nll_loss(z, t), "nll_loss"),
+    (lambda z, t: (z[torch.arange(len(t)), t] - torch.logsumexp(z, 1)).mean(), "minus"),
+    (lambda z, t: (torch.logsumexp(z, 1) - z[torch.arange(len(t)), t]).sum(), "mean"),
+    (lambda z, t: (torch.log(z.sum(1)) - z[torch.arange(len(t)), t]).mean(), "exp"),
 ])
-def test_bce_fingerprints(answer, mistake):
-    result = lesson.binary_cross_entropy.check(answer)
-    assert result.status is Status.INCORRECT and result.mistake == mistake
+def test_named_lesson5_mistakes(answer, cause):
+    result = lesson.cross_entropy_lse.check(answer)
+    assert not result.correct and cause in (result.mistake or "") + result.message
 
 
-def test_bce_math_log_is_explained():
-    import math
-
-    result = lesson.binary_cross_entropy.check(lambda p, y: -(y * math.log(p)))
-    assert result.mistake == "math.log on a tensor"
-
-
-def test_bce_starter_is_not_attempted():
-    assert lesson.binary_cross_entropy.check(_starter).status is Status.NOT_ATTEMPTED
-
-
-def test_bce_hints_never_state_the_expected_values():
-    cases = lesson._bce_cases()
-    expected = {f"{lesson._bce_reference(*case).item():.4f}" for case in cases}
-    text = " ".join(lesson.binary_cross_entropy.hints)
-    assert not any(value in text for value in expected)
-
-
-# ---- exercise 2: cross-entropy from logits ------------------------------------------------------
-
-def _ce(logits, target):
-    return -torch.log_softmax(logits, dim=1)[torch.arange(len(target)), target].mean()
-
-
-def _ce_gather(logits, target):
-    log_probs = logits - logits.logsumexp(dim=1, keepdim=True)
-    return -log_probs.gather(1, target.unsqueeze(1)).mean()
-
-
-@pytest.mark.parametrize("solution", [_ce, _ce_gather])
-def test_ce_solutions_are_correct_and_stay_correct(solution):
-    assert lesson.cross_entropy_from_logits.check(solution).correct
-    assert lesson.cross_entropy_from_logits.check(solution).correct
-
-
-def _naive_softmax(logits, target):
-    e = torch.exp(logits)
-    return -torch.log(e / e.sum(dim=1, keepdim=True))[torch.arange(len(target)), target].mean()
-
-
-def _one_hot_product(logits, target):
-    return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-
-@pytest.mark.parametrize("answer, mistake", [
-    (lambda z, t: _ce(torch.softmax(z, dim=1), t), "softmax applied twice"),
-    (lambda z, t: -torch.log(torch.softmax(z, dim=1))[torch.arange(len(t)), t].mean(),
-     "log(softmax) is unstable"),
-    (_naive_softmax, "exp overflows (no max subtraction)"),
-    (lambda z, t: -torch.log_softmax(z, dim=1)[:, t].mean(), "one-hot vs index confusion"),
-    (_one_hot_product, "one-hot vs index confusion"),
-    (lambda z, t: -torch.log_softmax(z, dim=1)[torch.arange(len(t)), t].sum(), "sum instead of mean"),
-    (lambda z, t: F.cross_entropy(z, t), "called the library function"),
+@pytest.mark.parametrize("answer, cause", [
+    (lambda z, q: torch.softmax(z, dim=1) - q, "1/N"),
+    (lambda z, q: (torch.exp(z) / torch.exp(z).amax(1, keepdim=True) - q) / len(z), "max"),
 ])
-def test_ce_fingerprints(answer, mistake):
-    result = lesson.cross_entropy_from_logits.check(answer)
-    assert result.status is Status.INCORRECT and result.mistake == mistake
+def test_named_gradient_mistakes(answer, cause):
+    result = lesson.soft_ce_gradient.check(answer)
+    assert not result.correct and cause in (result.mistake or "") + result.message
 
 
-def test_ce_starter_is_not_attempted():
-    assert lesson.cross_entropy_from_logits.check(_starter).status is Status.NOT_ATTEMPTED
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.title)
+def test_hints_before_the_last_never_contain_the_key_expression(exercise):
+    assert exercise.key and all(key in exercise.solution_text for key in exercise.key)
+    for hint in exercise.hints[:-1]:
+        assert not any(key in hint for key in exercise.key)
 
 
-def test_ce_cases_contain_the_unstable_ones():
-    cases = lesson._ce_cases()
-    assert any(torch.isinf(-torch.log(torch.softmax(z, 1))[torch.arange(len(t)), t]).any() for z, t in cases)
-
-
-# ---- exercise 3: the gradient by formula ---------------------------------------------------------
-
-Z = torch.tensor([[4., 3., 2., 1.], [3., 1., 4., 5.]])
-T = torch.tensor([0, 2])
-
-
-def test_gradient_from_autograd_is_correct_and_stays_correct():
-    z = Z.clone().requires_grad_(True)
-    F.cross_entropy(z, T).backward()
-    assert lesson.cross_entropy_gradient.check(z.grad).correct
-    formula = (torch.softmax(Z, dim=1) - F.one_hot(T, 4).float()) / 2
-    assert lesson.cross_entropy_gradient.check(formula).correct
-    assert lesson.cross_entropy_gradient.check(formula).correct
-
-
-@pytest.mark.parametrize("answer, mistake", [
-    (torch.softmax(Z, dim=1) - F.one_hot(T, 4).float(), "forgot the 1/N of the mean"),
-    ((F.one_hot(T, 4).float() - torch.softmax(Z, dim=1)) / 2, "sign flipped"),
-    (torch.softmax(Z, dim=1) / 2, "forgot the one-hot"),
-])
-def test_gradient_fingerprints(answer, mistake):
-    result = lesson.cross_entropy_gradient.check(answer)
-    assert result.status is Status.INCORRECT and result.mistake == mistake
-
-
-def test_gradient_starter_is_not_attempted():
-    assert lesson.cross_entropy_gradient.check(...).status is Status.NOT_ATTEMPTED
-
-
-@pytest.mark.parametrize("exercise", [lesson.binary_cross_entropy, lesson.cross_entropy_from_logits,
-                                      lesson.cross_entropy_gradient])
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.title)
 def test_solution_unlocks_after_the_last_hint(exercise):
     exercise._hints_shown = 0
     assert "locked" in exercise.solution().title

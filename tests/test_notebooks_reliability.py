@@ -22,7 +22,9 @@ import pytest
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# both editions: notebooks/ (English) and notebooks/zh/ (简体中文)
+NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + sorted((REPO / "notebooks" / "zh").glob("0*.ipynb"))
+IDS = [str(nb.relative_to(REPO / "notebooks").with_suffix("")).replace("/", "-") for nb in NOTEBOOKS]
 
 GUARD = r'''
 import os as _os, sys as _sys, tempfile as _tempfile, socket as _socket
@@ -58,7 +60,7 @@ def _kernel_env(tmp: Path) -> dict:
     return env
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
 def test_run_all_twice_offline_writing_only_to_temp(notebook, tmp_path):
     nb = nbformat.read(notebook, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]

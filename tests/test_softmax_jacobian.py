@@ -99,7 +99,7 @@ def _drive(explorer, name, values):
         explorer.controls[name].value = value
         assert explorer.last_error is None, explorer.last_error
         assert bytes(explorer.image.value) != before, (name, value)
-        assert bytes(explorer.image.value).startswith(b"\x89PNG")
+        assert bytes(explorer.image.value)[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")  # PNG or JPEG
 
 
 @pytest.mark.parametrize("name", ["z0", "z1", "z2"])
@@ -251,7 +251,7 @@ def test_softmax_recheck_after_a_wrong_answer_is_correct():
     (naive_no_keepdim, "forgot keepdim=True"),
     (max_without_keepdim, "forgot keepdim=True"),
     (max_pair, "used the (values, indices) pair of max"),
-    (builtin, "calls the built-in softmax"),
+    (builtin, "calls a built-in softmax"),
     (in_place, "modifies its input"),
 ])
 def test_softmax_names_each_mistake(answer, name):
@@ -262,9 +262,12 @@ def test_softmax_names_each_mistake(answer, name):
 
 
 def test_softmax_keepdim_error_on_a_non_square_input_is_named():
-    case = (torch.tensor([[4.0, 3.0, 2.0, 1.0], [3.0, 1.0, 4.0, 5.0]]), 1)
-    result = lesson.stable_softmax._explain_error(_raised(no_keepdim, *case), case)
-    assert result.mistake == "forgot keepdim=True"
+    def keepdim_only_in_the_sum(z, dim):
+        e = torch.exp(z - z.max(dim=dim).values)   # raises on the non-square cases
+        return e / e.sum(dim=dim, keepdim=True)
+
+    result = lesson.stable_softmax.check(keepdim_only_in_the_sum)
+    assert not result.correct and "keepdim" in result.message
 
 
 def _raised(fn, *args):
@@ -294,51 +297,94 @@ def test_softmax_hints_are_progressive_and_unlock_the_solution():
 
 
 # --------------------------------------------------------------------------------------------------
-# Exercise 2: the Jacobian from p
+# Exercise 2: the Jacobian of log_softmax; exercise 3: predict the Jacobian with a temperature
+# (every realistic wrong and unusual right answer is in tests/mistakes/softmax_jacobian.py)
 
 
-def solution_jacobian(p):
-    return torch.diag(p) - torch.outer(p, p)
+def solution_log_jacobian(z):
+    return torch.eye(len(z)) - torch.softmax(z, dim=0)
 
 
-def starter_jacobian(p):
+def starter(*args):
     raise NotImplementedError
 
 
-def test_jacobian_accepts_the_solution_and_a_broadcast_variant():
-    assert lesson.jacobian_from_p.check(solution_jacobian).correct
-    assert lesson.jacobian_from_p.check(lambda p: p[:, None] * (torch.eye(len(p)) - p[None, :])).correct
-    assert lesson.jacobian_from_p.check(solution_jacobian).correct
+def test_log_jacobian_accepts_the_solution_and_stays_correct():
+    assert lesson.log_softmax_jacobian.check(solution_log_jacobian).correct
+    assert lesson.log_softmax_jacobian.check(solution_log_jacobian).correct
 
 
-def test_jacobian_starter_is_not_attempted():
-    assert lesson.jacobian_from_p.check(starter_jacobian).status is Status.NOT_ATTEMPTED
+def test_log_jacobian_starter_is_not_attempted():
+    assert lesson.log_softmax_jacobian.check(starter).status is Status.NOT_ATTEMPTED
 
 
-def test_transposed_answer_is_accepted_because_j_is_symmetric():
-    assert lesson.jacobian_from_p.check(lambda p: (torch.diag(p) - torch.outer(p, p)).T).correct
+def test_the_log_jacobian_reference_is_what_autograd_computes():
+    for (z,) in lesson.log_softmax_jacobian._cases():
+        by_autograd = torch.autograd.functional.jacobian(lambda t: torch.log_softmax(t, dim=0), z)
+        assert torch.allclose(lesson.log_softmax_jacobian.reference(z), by_autograd, atol=1e-6)
 
 
-@pytest.mark.parametrize("answer, name", [
-    (lambda p: torch.outer(p, p) - torch.diag(p), "sign-flipped"),
-    (lambda p: torch.diag(p * (1 - p)), "only the diagonal"),
-    (lambda p: torch.diag(p), "only the diagonal"),
-    (lambda p: -torch.outer(p, p), "p pᵀ without the diag term"),
-    (lambda p: torch.outer(p, p), "p pᵀ without the diag term"),
-    (lambda p: torch.diag(p) - p @ p, "inner product instead of outer product"),
-    (lambda p: torch.diag(p) - torch.mm(p, p), "matrix product of 1-D tensors"),
+def test_the_log_jacobian_is_not_symmetric_so_a_transpose_is_wrong():
+    result = lesson.log_softmax_jacobian.check(lambda z: solution_log_jacobian(z).T)
+    assert not result.correct and "transpos" in (result.mistake + result.message).lower()
+
+
+@pytest.mark.parametrize("answer, cause", [
+    (lambda z: torch.autograd.functional.jacobian(lambda t: torch.log_softmax(t, dim=0), z), "autograd"),
+    (lambda z: torch.diag(torch.softmax(z, 0)) - torch.outer(torch.softmax(z, 0), torch.softmax(z, 0)),
+     "softmax"),
+    (lambda z: (lambda p: (torch.diag(p) - torch.outer(p, p)) / p[:, None])(torch.softmax(z, 0)), "divided by p"),
 ])
-def test_jacobian_names_each_mistake(answer, name):
-    result = lesson.jacobian_from_p.check(answer)
-    assert result.status is Status.INCORRECT
-    assert result.mistake == name
+def test_log_jacobian_names_each_mistake(answer, cause):
+    result = lesson.log_softmax_jacobian.check(answer)
+    assert not result.correct and cause in (result.mistake or "") + result.message
 
 
-def test_the_closed_form_matches_autograd_on_every_case():
-    for (p,) in lesson._jacobian_cases():
-        z = torch.log(p).requires_grad_()
-        jacobian = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, dim=0), z)
-        assert torch.allclose(jacobian, solution_jacobian(p), atol=1e-6)
+def test_a_docstring_naming_a_forbidden_function_is_not_a_call():
+    def stable_softmax(z, dim):
+        """Same as torch.softmax(z, dim) or F.softmax, computed by hand."""
+        e = torch.exp(z - z.amax(dim=dim, keepdim=True))  # torch.softmax would do this
+        return e / e.sum(dim=dim, keepdim=True)
+
+    def log_softmax_jacobian(z):
+        """Checked against torch.autograd.functional.jacobian elsewhere, not here."""
+        return torch.eye(len(z)) - torch.softmax(z, dim=0)
+
+    assert lesson.stable_softmax.check(stable_softmax).correct
+    assert lesson.log_softmax_jacobian.check(log_softmax_jacobian).correct
+
+
+def test_softmax_under_an_alias_is_caught():
+    from torch.nn.functional import softmax as normalise
+
+    result = lesson.stable_softmax.check(lambda z, dim: normalise(z, dim))
+    assert not result.correct and "built-in softmax" in result.message
+
+
+def test_predict_reference_is_what_the_shown_code_prints():
+    from torch.autograd.functional import jacobian
+
+    namespace = {"torch": torch, "jacobian": jacobian}
+    code = lesson.PREDICT_TEMPERATURE.replace("print(", "shown = (")
+    exec(code, namespace)
+    expected = lesson.predict_temperature_jacobian.reference()
+    assert torch.allclose(torch.tensor(namespace["shown"], dtype=torch.float64), expected, atol=1e-7)
+    assert lesson.predict_temperature_jacobian.check((3 / 32, -1 / 32, 0.0)).correct
+    assert lesson.predict_temperature_jacobian.check(...).status is Status.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("exercise", [lesson.stable_softmax, lesson.log_softmax_jacobian,
+                                      lesson.predict_temperature_jacobian], ids=lambda e: e.title)
+def test_keys_are_in_the_solution_and_in_no_hint_before_the_last(exercise):
+    assert exercise.key and all(key in exercise.solution_text for key in exercise.key)
+    for hint in exercise.hints[:-1]:
+        assert not any(key in hint for key in exercise.key)
+    exercise._hints_shown = 0
+    assert "locked" in exercise.solution().title
+    for _ in exercise.hints:
+        exercise.hint()
+    assert exercise.solution().text.strip()
+    exercise._hints_shown = 0
 
 
 def test_an_error_in_update_is_shown_and_the_last_picture_kept(explorer, monkeypatch):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lessonkit.widgets import Explorer
-from tests.helpers import mismatch_with_full_redraw
+from tests.helpers import encoding_error, frame_pixels, is_picture, mismatch_with_full_redraw, pixels
 
 
 class LineExplorer(Explorer):
@@ -28,10 +28,10 @@ class LineExplorer(Explorer):
         return "frequency is zero: a flat line" if frequency == 0 else None
 
 
-def test_setting_value_publishes_a_new_png():
+def test_setting_value_publishes_a_new_picture():
     explorer = LineExplorer()
     first = bytes(explorer.image.value)
-    assert first.startswith(b"\x89PNG")
+    assert is_picture(first)
     explorer.controls["frequency"].value = 3.0
     assert bytes(explorer.image.value) != first
     assert explorer.renders == 2
@@ -69,10 +69,39 @@ def test_the_figure_is_not_registered_with_pyplot():
     explorer.close()
 
 
-def test_display_bundle_is_the_widget():
+def test_display_bundle_is_the_widget_with_a_still_and_a_note_for_readers_without_a_kernel():
     explorer = LineExplorer()
-    bundle = explorer._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+    data, metadata = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    still = data["image/png"]
+    assert still.startswith(b"\x89PNG")
+    assert np.array_equal(pixels(still), frame_pixels(explorer))  # the still is lossless: the frame itself
+    assert "JupyterLab" in data["text/markdown"] and "JupyterLab" in data["text/plain"]
+    assert metadata["image/png"] == {"width": 560, "height": 320}  # 7 x 4 in at 80 CSS px per inch
+    assert explorer._repr_mimebundle_()[0]["image/png"] == still  # deterministic: no churn in git
+
+
+def test_picture_has_two_image_pixels_per_css_pixel():
+    explorer = LineExplorer()
+    sent = pixels(explorer.image.value)
+    assert sent.shape[:2] == (2 * 320, 2 * 560)
+    assert explorer.image.layout.width == "560px"
+    assert explorer.image.layout.max_width == "100%"  # narrower output area: shrinks, stays sharp
+
+
+@pytest.mark.parametrize("frequency", [0.0, 3.0, 9.5])
+def test_lossy_frames_stay_close_to_the_drawn_frame(frequency):
+    explorer = LineExplorer()
+    explorer.controls["frequency"].value = frequency
+    visibly_off, mean_error = encoding_error(explorer)
+    assert visibly_off < 0.005 and mean_error < 0.5, (visibly_off, mean_error)
+
+
+def test_lossless_format_is_available():
+    explorer = type("PngLine", (LineExplorer,), {"image_format": "png"})()
+    assert bytes(explorer.image.value).startswith(b"\x89PNG")
+    assert explorer.image.format == "png"
+    assert encoding_error(explorer) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
@@ -112,3 +141,33 @@ def test_layout_runs_once_and_then_stays_fixed():
     explorer.controls["frequency"].value = 9.0
     assert explorer.ax.get_position().bounds == position
     assert type(explorer.fig.get_layout_engine()).__name__ in ("PlaceHolderLayoutEngine", "NoneType")
+
+
+def _regenerate_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "regenerate.py"
+    spec = importlib.util.spec_from_file_location("regenerate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regenerate_stores_the_still_and_the_note_but_not_the_widget():
+    import base64
+
+    import nbformat
+
+    explorer = LineExplorer()
+    data, metadata = explorer._repr_mimebundle_()
+    encoded = {**data, "image/png": base64.b64encode(data["image/png"]).decode()}  # as the kernel sends it
+    live = nbformat.v4.new_output("display_data", data=encoded, metadata=metadata)
+    progress = nbformat.v4.new_output("display_data", data={"text/plain": "IntProgress(...)",
+                                                            "application/vnd.jupyter.widget-view+json": {}})
+    stored = _regenerate_module().still_outputs([progress, live])
+    assert [sorted(out["data"]) for out in stored] == [["image/png"], ["text/markdown", "text/plain"]]
+    assert stored[0]["metadata"] == {"image/png": {"width": 560, "height": 320}}
+    assert np.array_equal(pixels(base64.b64decode(stored[0]["data"]["image/png"])), frame_pixels(explorer))
+    cell = nbformat.v4.new_code_cell("x", outputs=stored)
+    nbformat.validate(nbformat.v4.new_notebook(cells=[cell]))

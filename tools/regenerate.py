@@ -3,8 +3,15 @@
     python tools/regenerate.py notebooks/07_tolist_item.ipynb [...]   (or: make regenerate)
 
 Keeps cell ids and sources; numbers executions 1..N; records no timing metadata and no widget
-state; drops the outputs of widget cells (their model ids are random and nbval ignores them by
-tag anyway), so `git diff` shows only real changes.
+state, so `git diff` shows only real changes.
+
+Widget cells (tagged nbval-ignore-output): a live widget's output is a random model id that means
+nothing without its kernel, so it is not stored. What an explorer's display bundle carries for
+readers without a kernel is stored instead, as two outputs: its still picture (``image/png``, a
+deterministic PNG of the first frame, shown at its CSS size) and the note that it is live in
+JupyterLab (``text/markdown``). Two outputs, because a front end shows one representation per
+output and would rank the note above the picture. Everything else in a widget cell (progress bars,
+streams) is dropped, as before.
 """
 
 from __future__ import annotations
@@ -32,6 +39,24 @@ def coalesce_streams(outputs: list) -> list:
     return merged
 
 
+def still_outputs(outputs: list) -> list:
+    """The outputs a widget cell keeps: for each display that carries a still picture beside its
+    widget, the picture and the note, without the widget."""
+    kept: list = []
+    for out in outputs:
+        data = out.get("data", {})
+        if WIDGET_MIME not in data or "image/png" not in data:
+            continue
+        picture_meta = out.get("metadata", {}).get("image/png")
+        kept.append(nbformat.v4.new_output(
+            "display_data", data={"image/png": data["image/png"]},
+            metadata={"image/png": dict(picture_meta)} if picture_meta else {}))
+        note = {k: data[k] for k in ("text/markdown", "text/plain") if k in data}
+        if note:
+            kept.append(nbformat.v4.new_output("display_data", data=note))
+    return kept
+
+
 def regenerate(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -50,7 +75,7 @@ def regenerate(path: Path) -> None:
         cell.metadata.pop("execution", None)
         cell.outputs = coalesce_streams(cell.outputs)
         if any(WIDGET_MIME in out.get("data", {}) for out in cell.outputs):
-            cell.outputs = []
+            cell.outputs = still_outputs(cell.outputs)
             if "nbval-ignore-output" not in cell.metadata.get("tags", []):
                 raise SystemExit(f"{path}: a cell shows a widget but lacks the nbval-ignore-output tag:\n"
                                  f"{cell.source[:200]}")
@@ -61,6 +86,7 @@ def regenerate(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("notebooks").glob("*.ipynb"))
+    paths = [Path(p) for p in sys.argv[1:]] or (sorted(Path("notebooks").glob("0*.ipynb"))
+                                                 + sorted(Path("notebooks/zh").glob("0*.ipynb")))
     for p in paths:
         regenerate(p)

@@ -8,7 +8,6 @@ In CI (CI=true) a missing Chromium fails the test; elsewhere it skips and says h
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,7 @@ from tests.browser import harness
 
 pytestmark = pytest.mark.browser
 
-NOTEBOOKS = sorted((harness.REPO / "notebooks").glob("*.ipynb"))
-
-
-def _require_chromium():
-    reason = harness.chromium_missing_reason()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def lab():
-    _require_chromium()
-    with harness.jupyter_lab(NOTEBOOKS) as (base, token, _root), harness.browser() as chromium:
-        yield base, token, chromium
+NOTEBOOKS = harness.all_notebooks()  # both editions
 
 
 def _tagged_error_cells(path: Path) -> int:
@@ -46,44 +29,51 @@ def _screenshot(page, name: str) -> None:
     page.screenshot(path=str(harness.ARTIFACTS / f"{name}.png"))
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[harness.notebook_id(nb) for nb in NOTEBOOKS])
 def test_run_all_and_move_every_explorer(lab, notebook):
     base, token, chromium = lab
-    context, page = harness.open_notebook(chromium, base, token, notebook.name)
+    context, page = harness.open_notebook(chromium, base, token, harness.served_name(notebook))
     try:
         harness.run_all(page)
         report = harness.error_report(page)
-        _screenshot(page, f"{notebook.stem}-run-all")
+        _screenshot(page, f"{harness.notebook_id(notebook)}-run-all")
         assert report["widgetErrors"] == 0, "a widget failed to display"
         unexpected = [e["source"] for e in report["errors"] if "raises-exception" not in e["tags"]]
         assert unexpected == [], f"unexpected errors in cells starting {unexpected}"
         assert len(report["errors"]) == _tagged_error_cells(notebook), "a raises-exception cell did not raise"
+        # an intended error shows its type and message, not a traceback through torch (lessonkit.setup())
+        for text in harness.intended_error_texts(page):
+            lines = [line for line in text.splitlines() if line.strip()]
+            assert 1 <= len(lines) <= 3 and "Traceback" not in text and "site-packages" not in text, text[:2000]
         explorers = harness.explorer_images(page)
         for index in range(explorers.count()):
             seconds = harness.slider_moves_picture(page, explorers.nth(index))
             assert seconds < 10
-            _screenshot(page, f"{notebook.stem}-explorer-{index}")
+            _screenshot(page, f"{harness.notebook_id(notebook)}-explorer-{index}")
         assert harness.error_report(page)["widgetErrors"] == 0
     finally:
-        context.close()
+        harness.close_notebook(context, page)
 
 
-def test_deck_presents_a_live_explorer(lab):
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_deck_presents_a_live_explorer(lab, edition):
     """Present a notebook with jupyterlab-slideshow, walk the deck to its explorer's slide as Space does,
-    drag the explorer's slider with the mouse while presenting, and see its picture change."""
+    drag the explorer's slider with the mouse while presenting, and see its picture change (in each
+    edition)."""
     base, token, chromium = lab
-    with_explorer = [nb for nb in NOTEBOOKS if "Explorer(" in nb.read_text()]
+    with_explorer = [nb for nb in NOTEBOOKS if "Explorer(" in nb.read_text()
+                     and (nb.parent.name == "zh") == (edition == "zh")]
     if not with_explorer:
         pytest.fail("no notebook shows an explorer: nothing to present")
     notebook = with_explorer[0]
-    context, page = harness.open_notebook(chromium, base, token, notebook.name)
+    context, page = harness.open_notebook(chromium, base, token, harness.served_name(notebook))
     try:
         harness.run_all(page)
         assert harness.error_report(page)["widgetErrors"] == 0, "a widget failed to display"
         explorer = harness.explorer_images(page).first
         harness.start_deck(page, at_cell=0)
         state = harness.deck_walk_to(page, explorer)
-        _screenshot(page, f"{notebook.stem}-deck")
+        _screenshot(page, f"{harness.notebook_id(notebook)}-deck")
         assert state["mode"] == "presenting", state
         assert state["active"] == state["target"] and explorer.is_visible(), (
             f"the deck never shows the explorer's cell {state['target']} of {notebook.name}: {state}. "
@@ -93,6 +83,6 @@ def test_deck_presents_a_live_explorer(lab):
         assert seconds < 10
         assert harness.deck_state(page)["mode"] == "presenting", "the drag ended the presentation"
         assert explorer.is_visible()
-        _screenshot(page, f"{notebook.stem}-deck")
+        _screenshot(page, f"{harness.notebook_id(notebook)}-deck")
     finally:
-        context.close()
+        harness.close_notebook(context, page)
