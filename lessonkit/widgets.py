@@ -51,11 +51,11 @@ from typing import Any
 
 import ipywidgets as widgets
 import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from lessonkit.figures import canvas_png
 from lessonkit.i18n import N_, _
+from lessonkit.textcache import TextCachingCanvas
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # shown in the language of the setup call (translated where it is shown: _(STATIC_NOTE))
@@ -72,7 +72,7 @@ class Explorer:
 
     def __init__(self) -> None:
         self.fig = Figure(figsize=(self.width, self.height), dpi=self.dpi * self.pixel_ratio)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self.canvas = TextCachingCanvas(self.fig)  # same pixels as FigureCanvasAgg; text drawn once, then pasted
         css_width, _ = self.css_size
         # Shown at its CSS size, never stretched; on a narrower output or a short screen it shrinks
         # (keeping its aspect ratio: object-fit) so picture and controls stay on one screen.

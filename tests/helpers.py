@@ -27,21 +27,25 @@ def frame_pixels(explorer) -> np.ndarray:
 
 
 def mismatch_with_full_redraw(explorer) -> float:
-    """Fraction of pixels where the explorer's last (blitted) frame differs from a full redraw of
-    the same figure -- 0 means the fast path shows exactly what matplotlib would draw. Compares the
-    drawn pixels (the canvas after the last refresh), so a lossy encoding of frames cannot hide or
-    fake a difference; ``encoding_error`` checks the encoding separately."""
+    """Fraction of pixels where the explorer's last (blitted, text-cached) frame differs from a full
+    redraw of the same figure by matplotlib's own Agg renderer -- 0 means the fast path shows exactly
+    what matplotlib would draw. Compares the drawn pixels (the canvas after the last refresh), so a
+    lossy encoding of frames cannot hide or fake a difference; ``encoding_error`` checks the encoding
+    separately."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
     fast = frame_pixels(explorer)
+    width, height = explorer.canvas.get_width_height(physical=True)
+    renderer = RendererAgg(width, height, explorer.fig.dpi)  # not the explorer's canvas, nor its caches
     animated = list(explorer._animated)
     for artist in animated:
         artist.set_animated(False)
     try:
-        explorer.canvas.draw()
-        full = frame_pixels(explorer)
+        explorer.fig.draw(renderer)
     finally:
         for artist in animated:
             artist.set_animated(True)
-        explorer.redraw_background()
+    full = np.asarray(renderer.buffer_rgba())[..., :3].astype(int)
     assert fast.shape == full.shape
     return float((np.abs(fast - full).max(axis=2) > 0).mean())
 

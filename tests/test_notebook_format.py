@@ -10,6 +10,7 @@ leaves room for a narrower window or a larger font and keeps code readable on a 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + sorted((REPO / "notebooks" / "zh").glob("0*.ipynb"))
+sys.path.insert(0, str(REPO / "tools"))
+from editions import all_notebooks  # noqa: E402
+
+NOTEBOOKS = all_notebooks()
 IDS = [str(nb.relative_to(REPO / "notebooks").with_suffix("")) for nb in NOTEBOOKS]
 MAX_CODE_COLUMNS = 80
 EDITOR_COLUMNS_AT_1280 = 107  # measured (see above): the rule must stay within it

@@ -23,7 +23,10 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
 # both editions: notebooks/ (English) and notebooks/zh/ (简体中文)
-NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb")) + sorted((REPO / "notebooks" / "zh").glob("0*.ipynb"))
+sys.path.insert(0, str(REPO / "tools"))
+from editions import all_notebooks  # noqa: E402
+
+NOTEBOOKS = all_notebooks()
 IDS = [str(nb.relative_to(REPO / "notebooks").with_suffix("")).replace("/", "-") for nb in NOTEBOOKS]
 
 GUARD = r'''

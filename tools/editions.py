@@ -38,6 +38,12 @@ def english_notebooks() -> list[Path]:
     return sorted(EN_DIR.glob("0*.ipynb"))
 
 
+def all_notebooks() -> list[Path]:
+    """Every lesson notebook of every edition: notebooks/0N_*.ipynb (English), then each translation's
+    (notebooks/zh/0N_*.ipynb). What tests, the browser runs and tools/regenerate.py go through."""
+    return english_notebooks() + [path for folder in EDITIONS.values() for path in sorted(folder.glob("0*.ipynb"))]
+
+
 def translation_of(en_path: Path, lang: str = "zh") -> Path:
     return EDITIONS[lang] / en_path.name
 

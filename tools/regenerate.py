@@ -86,7 +86,8 @@ def regenerate(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    paths = [Path(p) for p in sys.argv[1:]] or (sorted(Path("notebooks").glob("0*.ipynb"))
-                                                 + sorted(Path("notebooks/zh").glob("0*.ipynb")))
+    from editions import all_notebooks  # tools/editions.py: both editions
+
+    paths = [Path(p) for p in sys.argv[1:]] or all_notebooks()
     for p in paths:
         regenerate(p)

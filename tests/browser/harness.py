@@ -41,8 +41,10 @@ def _free_port() -> int:
 
 def all_notebooks() -> list[Path]:
     """Both editions: notebooks/0N_*.ipynb (English) and notebooks/zh/0N_*.ipynb (简体中文)."""
-    folder = REPO / "notebooks"
-    return sorted(folder.glob("0*.ipynb")) + sorted((folder / "zh").glob("0*.ipynb"))
+    sys.path.insert(0, str(REPO / "tools"))
+    from editions import all_notebooks as every_edition
+
+    return every_edition()
 
 
 def served_name(path: Path) -> str:
