@@ -34,7 +34,8 @@ def scene(canvas_class, seed: int):
     return fig, canvas
 
 
-@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # CJK words in the English font: drawn as boxes, the same in both
+# CJK words in the English font are drawn as boxes, by both renderers alike
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_text_is_drawn_pixel_for_pixel_as_matplotlib_draws_it(lang):
     family = ["DejaVu Sans", cjk_family()] if lang == "zh" else ["DejaVu Sans"]
