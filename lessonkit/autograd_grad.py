@@ -311,13 +311,28 @@ def _plain_log_ticks(axis, ticks) -> None:
 
 
 class FiniteDifferenceExplorer(Explorer):
-    """Left: ``f`` near ``x`` with autograd's tangent and the central-difference secant through
-    ``x - h`` and ``x + h``. Right: the relative error of the central difference against ``h`` for
-    float32 and float64, with the current ``h`` marked. Under the picture: both slopes as numbers.
+    """Left: ``f`` over the whole range ``x`` can take, with autograd's tangent and the central-difference
+    secant through ``x - h`` and ``x + h`` near ``x``. Right: the relative error of the central difference
+    against ``h`` for float32 and float64, with the current ``h`` marked. Under the picture: both slopes
+    as numbers.
+
+    Speed: both panels' axes are fixed for a function (the left one spans every ``x +- h`` the controls
+    allow), so they stay in the cached background and a frame redraws only lines and the marker; only a
+    new function changes the background (new y-limits), drawn once per function and then kept.
     """
 
-    width, height = 9.0, 3.4
-    dpi = 100  # shown 900 px wide: 9 pt text is 12.5 px (the deck's output width is 1,119 px)
+    x_range = (-3.0, 4.0)  # the x slider's range (-2 to 3) widened by the largest h (1)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # each function's background drawn now (about 30 ms each), so choosing a function later pastes it
+        chosen = self.controls["function"].value
+        for name in FUNCTIONS:
+            self.controls["function"].value = name
+        self.controls["function"].value = chosen
+
+    width, height = 8.4, 3.2
+    dpi = 100  # shown 840 px wide, which a notebook's output area at 1280 px holds unscaled: 9 pt text is 12.5 px
 
     def make_controls(self):
         style = {"description_width": "initial"}
@@ -339,9 +354,12 @@ class FiniteDifferenceExplorer(Explorer):
                                  label=_("secant (central difference)"))
         (self.ends,) = ax.plot([], [], "o", color=COLORS["red"], ms=5)
         ax.set_xlabel("x")
-        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_locator(MaxNLocator(8))
         ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.set_xlim(*self.x_range)
         ax.set_ylim(-1.25, -0.25)  # the widest tick labels ("-1.25"), so the one layout pass leaves room
+        self.grid = np.linspace(*self.x_range, 281)
+        self._function = None
         # above the panel, where no line can cross it (the lines are drawn over the static picture)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=9, handlelength=1.5,
                   columnspacing=0.8, handletextpad=0.4)
@@ -363,10 +381,9 @@ class FiniteDifferenceExplorer(Explorer):
         ax.set_ylabel(_("relative error"))
         ax.set_title(_("central difference vs autograd"), fontsize=10)
         ax.legend(loc="lower left", fontsize=9)
-        # per frame: the lines, the marker and the left panel's ticks (its limits follow x and f);
-        # the numbers are an HTML read-out (text is the slow part of a frame)
-        self.animate(self.curve, self.tangent, self.secant, self.ends, self.ax_curve.xaxis,
-                     self.ax_curve.yaxis, *self.error_lines.values(), self.marker)
+        # per frame: the lines and the marker (the axes are static for a function); the numbers are an
+        # HTML read-out (text is the slow part of a frame)
+        self.animate(self.curve, self.tangent, self.secant, self.ends, *self.error_lines.values(), self.marker)
         self.readout = widgets.HTML()
 
     def body(self):
@@ -394,22 +411,25 @@ class FiniteDifferenceExplorer(Explorer):
         return self._note(function, f, x, h, float(estimate[0]), exact, error, precision)
 
     def _draw_curve(self, f, x: float, h: float, slope_fd: float, slope_ad: float, precision) -> None:
-        t = np.linspace(x - 1.2, x + 1.2, 161)
+        if f is not self._function:  # a new function: its curve and y-limits (the static axes change)
+            self._function = f
+            with torch.no_grad(), np.errstate(invalid="ignore", divide="ignore"):
+                values = f(torch.from_numpy(self.grid)).numpy()
+            self.curve.set_data(self.grid, values)
+            finite = values[np.isfinite(values)]
+            low, high = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
+            margin = max(0.08 * (high - low), 0.1)
+            self.ax_curve.set_ylim(low - margin, high + margin)
+            self.redraw_background(key=f)  # the function alone sets the static axes: kept per function
         with torch.no_grad():
-            values = f(torch.from_numpy(t)).numpy()
             at = torch.tensor([x - h, x, x + h], dtype=precision)
             ends = f(at).to(torch.float64).numpy()
-        self.curve.set_data(t, values)
+        t = np.linspace(x - 1.2, x + 1.2, 2)  # the two straight lines, near x
         with np.errstate(invalid="ignore"):  # inf * 0 at x itself when the slope is infinite
             self.tangent.set_data(t, ends[1] + slope_ad * (t - x))
         middle = (ends[0] + ends[2]) / 2
         self.secant.set_data(t, middle + slope_fd * (t - x))
         self.ends.set_data([x - h, x + h], [ends[0], ends[2]])
-        finite = values[np.isfinite(values)]
-        low, high = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
-        margin = max(0.15 * (high - low), 0.1)
-        self.ax_curve.set_xlim(t[0], t[-1])
-        self.ax_curve.set_ylim(low - margin, high + margin)
 
     @staticmethod
     def _note(function, f, x, h, estimate, exact, error, precision) -> str | None:

@@ -135,6 +135,44 @@ def test_blitted_frames_equal_a_full_redraw(frequency):
     assert mismatch_with_full_redraw(blitted) < 0.001  # antialiasing may differ on a few pixels
 
 
+class KeyedExplorer(LineExplorer):
+    """The y-limits depend on one choice only ("scale"): its background is kept per scale."""
+
+    def make_controls(self):
+        return {**super().make_controls(), "scale": widgets.Dropdown(options=[1.0, 2.0, 4.0], value=1.0)}
+
+    def draw(self, fig):
+        super().draw(fig)
+        self.animate(self.line)
+
+    def update(self, frequency, fail, scale):
+        note = super().update(frequency, fail)
+        self.line.set_ydata(scale * np.sin(2 * np.pi * frequency * self.x))
+        self.ax.set_ylim(-1.1 * scale, 1.1 * scale)
+        self.redraw_background(key=scale)
+        return note
+
+
+def test_a_keyed_background_is_drawn_once_per_key_and_pasted_when_it_comes_back(monkeypatch):
+    explorer = KeyedExplorer()
+    full_draws = []
+    draw = explorer.canvas.draw
+    monkeypatch.setattr(explorer.canvas, "draw", lambda: (full_draws.append(1), draw())[1])
+    for scale in [2.0, 4.0, 1.0, 2.0, 4.0, 1.0]:
+        for frequency in (1.0, 2.0):
+            explorer.controls["scale"].value = scale
+            explorer.controls["frequency"].value = frequency
+            assert mismatch_with_full_redraw(explorer) < 0.001, (scale, frequency)
+    assert len(full_draws) == 2  # 2.0 and 4.0 (1.0 was drawn before); after that, every background is pasted
+    forgetful = KeyedExplorer()
+    forgetful.BACKGROUNDS_KEPT = 1  # keep one: coming back to another key draws it again
+    draw_forgetful = forgetful.canvas.draw
+    monkeypatch.setattr(forgetful.canvas, "draw", lambda: (full_draws.append(1), draw_forgetful())[1])
+    for scale in [2.0, 4.0, 2.0]:
+        forgetful.controls["scale"].value = scale
+    assert len(full_draws) == 5 and len(forgetful._backgrounds) == 1
+
+
 def test_layout_runs_once_and_then_stays_fixed():
     explorer = LineExplorer()
     position = explorer.ax.get_position().bounds
