@@ -18,10 +18,14 @@ override), so both are measured on one Run All.
     python browser_latency.py --baseline  # the same, with the explorer base as before issue 17
                                           # (1x PNG, image free to stretch): the "before" figures
     python browser_latency.py 01 04       # only the notebooks whose names contain 01 or 04
+
+Each explorer is also photographed as shown, at device resolution, into artifacts/explorers/after/ (or
+before/ with --baseline): <notebook>-dpr1.png and -dpr2.png, to compare sharpness side by side.
 """
 
 from __future__ import annotations
 
+import base64
 import shutil
 import statistics
 import sys
@@ -35,6 +39,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from tests.browser import harness  # noqa: E402
 
 MOVES = 20
+SHOTS = REPO_ROOT / "artifacts" / "explorers"  # screenshots of each explorer as shown, per ratio (ignored folder)
 VIEWPORT = {"width": 1280, "height": 720}
 # Before issue 17: pictures at 1 image px per CSS px, PNG, no fixed CSS width (max-width 100% only).
 BASELINE_CELL = """from lessonkit.widgets import Explorer as _Explorer
@@ -55,6 +60,15 @@ def set_device_pixel_ratio(page, ratio: float) -> None:
     session = page.context.new_cdp_session(page)
     session.send("Emulation.setDeviceMetricsOverride", {**VIEWPORT, "deviceScaleFactor": ratio, "mobile": False})
     page.wait_for_function(f"() => window.devicePixelRatio === {ratio}")
+
+
+def device_screenshot(page, element, path: Path, ratio: float) -> None:
+    """The element as the screen shows it, one image px per device px (playwright's own screenshot
+    ignores a device scale set through CDP; the clip's scale asks Chromium for device pixels)."""
+    box = element.bounding_box()
+    session = page.context.new_cdp_session(page)
+    shot = session.send("Page.captureScreenshot", {"format": "png", "clip": {**box, "scale": ratio}})
+    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 def key_presses(page, explorer) -> list[dict]:
@@ -124,6 +138,10 @@ def main(baseline: bool = False, only: tuple[str, ...] = ()) -> bool:
                               f"explorer with controls {shown['explorerHeight']:.0f} CSS px tall", flush=True)
                         if ratio == 2:
                             ok &= density >= 1.0 or baseline
+                        # what the audience sees, at device resolution: before (--baseline) and after issue 17
+                        shot = SHOTS / ("before" if baseline else "after") / f"{notebook.stem}-dpr{ratio}.png"
+                        shot.parent.mkdir(parents=True, exist_ok=True)
+                        device_screenshot(page, explorer, shot, ratio)
                 finally:
                     harness.close_notebook(context, page)
     finally:

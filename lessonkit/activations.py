@@ -323,7 +323,7 @@ class TangentExplorer(Explorer):
                 ax.set_xlim(low, high)
             self.ax_value.set_ylim(*limits[1])
             self.ax_slope.set_ylim(*limits[2])
-            self.redraw_background()
+            self.redraw_background(key=limits)  # kept: going back to earlier limits pastes their axes
         self.readout.value = "<br>".join(lines)
         # TRANSLATORS: the separator between two notes shown in one line under the explorer
         return _("; ").join(notes) or None

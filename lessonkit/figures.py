@@ -15,6 +15,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 # Sizes on screen: a static figure is shown at ``figsize * 100`` CSS px (a retina PNG), so a font of
 # s points is s * 100 / 72 CSS px tall; an explorer at ``dpi`` CSS px per inch (80 by default): s * 80 / 72.
@@ -166,8 +167,12 @@ def canvas_jpeg(canvas, quality: int = 95) -> bytes:
 
 def heatmap(ax: Axes, matrix, *, labels: Sequence[str] | None = None, annotate: bool = True,
             diverging: bool = True, fmt: str = "{:+.3f}", vmax: float | None = None,
-            cmap: str | None = None, vmin: float | None = None):
+            cmap: str | None = None, vmin: float | None = None, mesh: bool = False):
     """Show a small matrix as coloured cells; diverging = red for positive, blue for negative.
+
+    ``mesh=True`` draws the cells as a QuadMesh (``pcolormesh``) instead of an image: the same picture,
+    redrawn about 25x faster (0.3 ms instead of 7 ms for a 3x3 matrix at 2x), because an image is
+    resampled to the screen on every draw; what explorers use.
 
     Each number is drawn black or white, whichever is readable on its cell (WCAG AA). Pass ``cmap`` /
     ``vmin`` / ``vmax`` here rather than changing them afterwards; if you do change them, call
@@ -180,7 +185,16 @@ def heatmap(ax: Axes, matrix, *, labels: Sequence[str] | None = None, annotate: 
         low, high = -limit, limit
     else:
         low, high = vmin, vmax
-    image = ax.imshow(values, cmap=cmap or ("RdBu_r" if diverging else "viridis"), vmin=low, vmax=high)
+    colormap = cmap or ("RdBu_r" if diverging else "viridis")
+    if mesh:
+        rows, cols = values.shape
+        image = ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5, values, cmap=colormap,
+                              vmin=low, vmax=high)
+        ax.set_aspect("equal")
+        ax.set_xlim(-0.5, cols - 0.5)
+        ax.set_ylim(rows - 0.5, -0.5)  # row 0 on top, as an image shows it
+    else:
+        image = ax.imshow(values, cmap=colormap, vmin=low, vmax=high)
     ax.grid(False)
     rows, cols = values.shape
     ax.set_xticks(range(cols))
@@ -210,7 +224,10 @@ def update_heatmap(image, texts, matrix, *, fmt: str = "{:+.3f}", vmax: float | 
                    diverging: bool = True) -> None:
     """Refresh a heatmap made by :func:`heatmap` in place (same shape)."""
     values = np.asarray(matrix, dtype=float)
-    image.set_data(values)
+    if isinstance(image, AxesImage):
+        image.set_data(values)
+    else:  # a QuadMesh (heatmap(..., mesh=True))
+        image.set_array(values)
     finite = values[np.isfinite(values)]
     limit = vmax if vmax is not None else (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
     image.set_clim(-limit if diverging else float(finite.min(initial=0)), limit)

@@ -250,7 +250,7 @@ class SoftmaxExplorer(Explorer):
         self.bars_ax.set_title("p = softmax(z / T)")
         zero = np.zeros((self.classes, self.classes))
         self.jac_image, self.jac_texts = heatmap(self.jac_ax, zero, labels=[str(k) for k in range(3)],
-                                                 fmt="{:+.3f}", vmax=JACOBIAN_LIMIT)
+                                                 fmt="{:+.3f}", vmax=JACOBIAN_LIMIT, mesh=True)
         self.jac_image.set_cmap(self.jac_image.get_cmap().with_extremes(bad="#dddddd"))  # NaN cells: grey
         self.jac_ax.set_title(_(r"Jacobian $\partial p_i / \partial u_j$ with $u = z/T$"), fontsize=11)
         # The heatmap's frame is drawn over the image (as in a full draw), so it is animated too.
