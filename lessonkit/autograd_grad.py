@@ -331,7 +331,7 @@ class FiniteDifferenceExplorer(Explorer):
             self.controls["function"].value = name
         self.controls["function"].value = chosen
 
-    width, height = 8.4, 3.2
+    width, height = 8.4, 2.9
     dpi = 100  # shown 840 px wide, which a notebook's output area at 1280 px holds unscaled: 9 pt text is 12.5 px
 
     def make_controls(self):
