@@ -201,8 +201,9 @@ minibatch_gradient = Exercise(
                 "Resetting `w.grad` *inside* the loop (or replacing it) undoes the accumulation; reset once, "
                 "before the loop."), test=_only_one_batch_left),
         Mistake(N_("forgot to zero between experiments"),
-                N_("Your result still contains experiment 1's gradient: `backward()` *adds* to `w.grad`, and "
-                "nothing cleared it before your mini-batch loop. Reset it first."),
+                N_("Your result is experiment 1's gradient plus your mini-batch sum (twice the expected gradient "
+                "when the loop itself is right): `backward()` *adds* to `w.grad`, and nothing cleared it before "
+                "your mini-batch loop. Reset it first."),
                 test=_kept_full_gradient),
         Mistake(N_("averaged each mini-batch"),
                 N_("Each mini-batch loss is a *mean* over its own rows, so every row was divided by the batch "

@@ -385,6 +385,42 @@ def _lower_precision(runs: list[Run], reference: Callable, tol: dict) -> str | N
     return None
 
 
+def lower_precision(runs: list[Run], reference: Callable, tolerance: dict) -> str | None:
+    """The answer's precision is that of a lower dtype (it is such a tensor, or it equals the reference
+    computed in that dtype): tried before any fingerprint, because a fingerprint that merely matches a
+    low-precision answer's values (e.g. "approximated numerically") would name a cause the learner does
+    not have."""
+    return lower_precision_answer(runs) or _lower_precision([run for run in runs if run.wrong], reference, tolerance)
+
+
+def lower_precision_answer(runs: list[Run]) -> str | None:
+    """On every wrong case the answer *is* a tensor of a less precise floating dtype than the expected one
+    (float16 for float32, say), and that precision accounts for the whole difference. Checked before any
+    fingerprint: it is an observed fact, and a fingerprint that merely matches a low-precision answer's
+    values would name a cause the learner does not have."""
+    wrong = [run for run in runs if run.wrong]
+    dtypes = set()
+    for run in wrong:
+        got, expected = run.got, run.expected
+        if not (isinstance(got, torch.Tensor) and isinstance(expected, torch.Tensor) and got.is_floating_point()
+                and expected.is_floating_point() and got.device.type == "cpu" and got.shape == expected.shape):
+            return None
+        eps = torch.finfo(got.dtype).eps
+        if eps <= torch.finfo(expected.dtype).eps:
+            return None
+        g, e = got.detach().to(torch.float64), expected.detach().to(torch.float64)
+        finite = torch.isfinite(e)
+        scale = float(e[finite].abs().max()) if bool(finite.any()) else 1.0
+        if not torch.allclose(g, e, rtol=8 * eps, atol=8 * eps * max(scale, 1e-3), equal_nan=True):
+            return None
+        dtypes.add(got.dtype)
+    if not wrong or len(dtypes) != 1:
+        return None
+    return _("Your answer is a `{dtype}` tensor, less precise than the input: somewhere you cast to a lower "
+             "precision (`.half()`, `.float()`, `torch.tensor(...)` or `dtype=` without the input's dtype). "
+             "Keep the input's dtype throughout.").format(dtype=str(dtypes.pop())[6:])
+
+
 def _representable(got: Any, dtype: torch.dtype) -> bool:
     """Whether every finite value of ``got`` (a tensor of a wider dtype) is exactly a ``dtype`` number,
     and not all are integers: the trace of a cast to ``dtype`` at the end of the computation."""
