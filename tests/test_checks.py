@@ -685,3 +685,17 @@ def test_a_time_limit_never_stops_an_import_halfway(tmp_path, monkeypatch):
     assert sys.modules["slow_module_for_the_time_limit"].done  # the module was imported completely
     assert _time.monotonic() - start < 2.0
     monkeypatch.delitem(sys.modules, "slow_module_for_the_time_limit")
+
+
+def test_values_with_a_lower_dtype_s_precision_are_named_before_a_fingerprint_that_only_matches_values():
+    close = Mistake("approximated", "Your values are close but not exact: an approximation?",
+                    test=lambda answer, x: torch.allclose(answer.double(), torch.sigmoid(x).double(), atol=1e-2))
+    exercise = Exercise(title="sigmoid", reference=torch.sigmoid, function=True, mistakes=[close],
+                        inputs=lambda: [(torch.linspace(-3, 3, 7, dtype=torch.float32),)])
+    as_half = exercise.check(lambda x: torch.sigmoid(x.half()))  # a float16 tensor
+    computed_in_half = exercise.check(lambda x: torch.sigmoid(x.half()).float())  # float16 numbers, float32 dtype
+    approximated = exercise.check(lambda x: (torch.sigmoid(x + 1e-2) + torch.sigmoid(x - 1e-2)) / 2 + 1e-3)
+    for result in (as_half, computed_in_half):
+        assert result.status is Status.INCORRECT and "float16" in result.message, result.message
+        assert "approximation" not in result.message
+    assert approximated.status is Status.INCORRECT and "approximation" in approximated.message, approximated.message
