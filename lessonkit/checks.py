@@ -58,7 +58,7 @@ from typing import Any
 
 import torch
 
-from lessonkit.diagnosis import Run, describe_cases, diagnose, lower_precision
+from lessonkit.diagnosis import Run, describe_cases, diagnose, diagnose_precision
 from lessonkit.i18n import N_, _
 from lessonkit.observe import CallLog, canonical, changes, recording, snapshot  # noqa: F401 (re-exported)
 
@@ -828,10 +828,10 @@ class Exercise:
         return gots
 
     def _explain_wrong(self, runs: list[Run], differences: list[str | None]) -> Result:
-        # values that differ with the precision of a lower dtype: said first (see diagnosis.lower_precision)
+        # values that differ with the precision of a lower dtype: said first (see diagnosis.diagnose_precision)
         differ = self.compare is None and not all(_same(run.got, run.expected, self._tolerance)
                                                   for run in runs if run.wrong)
-        message = lower_precision(runs, self.reference, self._tolerance) if differ else None
+        message = diagnose_precision(runs, self.reference, self._tolerance) if differ else None
         if message:
             return incorrect(message + self._case_note(runs), mistake=None)
         # fingerprints: a mistake must explain the answer on every case; when several do, the one that

@@ -1,12 +1,13 @@
 """General diagnosis: how a wrong answer relates to the expected one, when no fingerprint explains it.
 
-:func:`diagnose` receives every case of a check (its inputs, the expected value, the learner's value and
-whether it was right) and tests relations that hold for many unforeseen mistakes, on *every* case
-where the answer is wrong, in this order:
+:func:`diagnose` and :func:`diagnose_precision` receive every case of a check (its inputs, the expected
+value, the learner's value and whether it was right) and test relations that hold for many unforeseen
+mistakes, on *every* case where the answer is wrong, in this order:
 
-1. lower precision -- the answer equals the reference computed on inputs cast to float32/float16, and
-   is much nearer that than the exact value or holds only float16/float32 numbers ("you cast to a
-   lower precision");
+1. lower precision -- the answer is a float16/float32 tensor where more precision is expected, or it
+   equals the reference computed on inputs cast to float32/float16 and is much nearer that than the
+   exact value or holds only float16/float32 numbers ("you cast to a lower precision"). This one is
+   :func:`diagnose_precision`, which the engine asks *before* the fingerprints;
 2. numerical stability -- right everywhere except where the answer is NaN/inf and a finite value is
    expected, or except at inputs with large |values| ("overflow/underflow");
 3. sign flipped; 4. scaled by a constant (named: 2, 1/2, N or 1/N where N is a size of an input, or
@@ -385,20 +386,9 @@ def _lower_precision(runs: list[Run], reference: Callable, tol: dict) -> str | N
     return None
 
 
-def lower_precision(runs: list[Run], reference: Callable, tolerance: dict) -> str | None:
-    """The answer's precision is that of a lower dtype (it is such a tensor, or it equals the reference
-    computed in that dtype): tried before any fingerprint, because a fingerprint that merely matches a
-    low-precision answer's values (e.g. "approximated numerically") would name a cause the learner does
-    not have."""
-    return lower_precision_answer(runs) or _lower_precision([run for run in runs if run.wrong], reference, tolerance)
-
-
-def lower_precision_answer(runs: list[Run]) -> str | None:
+def _lower_precision_dtype(wrong: list[Run]) -> str | None:
     """On every wrong case the answer *is* a tensor of a less precise floating dtype than the expected one
-    (float16 for float32, say), and that precision accounts for the whole difference. Checked before any
-    fingerprint: it is an observed fact, and a fingerprint that merely matches a low-precision answer's
-    values would name a cause the learner does not have."""
-    wrong = [run for run in runs if run.wrong]
+    (float16 for float32, say), and that precision accounts for the whole difference."""
     dtypes = set()
     for run in wrong:
         got, expected = run.got, run.expected
@@ -414,7 +404,7 @@ def lower_precision_answer(runs: list[Run]) -> str | None:
         if not torch.allclose(g, e, rtol=8 * eps, atol=8 * eps * max(scale, 1e-3), equal_nan=True):
             return None
         dtypes.add(got.dtype)
-    if not wrong or len(dtypes) != 1:
+    if len(dtypes) != 1:
         return None
     return _("Your answer is a `{dtype}` tensor, less precise than the input: somewhere you cast to a lower "
              "precision (`.half()`, `.float()`, `torch.tensor(...)` or `dtype=` without the input's dtype). "
@@ -494,21 +484,37 @@ def _unstable(runs: list[Run], all_runs: list[Run], tol: dict) -> str | None:
     return None
 
 
-def diagnose(runs: list[Run], reference: Callable, tolerance: dict) -> str | None:
-    """A sentence naming how the answer relates to the expected one on every wrong case, or None."""
-    wrong = [run for run in runs if run.wrong]
-    if not wrong:
-        return None
-    relations = (
+def diagnose_precision(runs: list[Run], reference: Callable, tolerance: dict) -> str | None:
+    """Relation 1 alone: the answer has the precision of a lower dtype (it is such a tensor, or it equals
+    the reference computed in that dtype). The engine asks this before any fingerprint: a fingerprint that
+    merely matches a low-precision answer's values (e.g. "approximated numerically") would name a cause
+    the learner does not have."""
+    return _first_relation(runs, lambda wrong: (
+        lambda: _lower_precision_dtype(wrong),
         lambda: _lower_precision(wrong, reference, tolerance),
+    ))
+
+
+def diagnose(runs: list[Run], reference: Callable, tolerance: dict) -> str | None:
+    """A sentence naming how the answer relates to the expected one on every wrong case, or None
+    (relations 2-7; relation 1 is :func:`diagnose_precision`, asked earlier)."""
+    return _first_relation(runs, lambda wrong: (
         lambda: _unstable(wrong, runs, tolerance),
         lambda: _scaled(wrong, tolerance),
         lambda: _transposed(wrong, tolerance),
         lambda: _reduced(wrong, tolerance),
         lambda: _other_dim(wrong, reference, tolerance),
         lambda: _shifted(wrong, tolerance),
-    )
-    for relation in relations:
+    ))
+
+
+def _first_relation(runs: list[Run], relations_of: Callable) -> str | None:
+    """The message of the first relation (from ``relations_of(wrong runs)``) that holds, said of the failing
+    cases when the others are right."""
+    wrong = [run for run in runs if run.wrong]
+    if not wrong:
+        return None
+    for relation in relations_of(wrong):
         try:
             message = relation()
         except Exception:  # noqa: BLE001 -- a relation that cannot be evaluated does not hold

@@ -186,8 +186,8 @@ def heatmap(ax: Axes, matrix, *, labels: Sequence[str] | None = None, annotate: 
     else:
         low, high = vmin, vmax
     colormap = cmap or ("RdBu_r" if diverging else "viridis")
+    rows, cols = values.shape
     if mesh:
-        rows, cols = values.shape
         image = ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5, values, cmap=colormap,
                               vmin=low, vmax=high)
         ax.set_aspect("equal")
@@ -196,7 +196,6 @@ def heatmap(ax: Axes, matrix, *, labels: Sequence[str] | None = None, annotate: 
     else:
         image = ax.imshow(values, cmap=colormap, vmin=low, vmax=high)
     ax.grid(False)
-    rows, cols = values.shape
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
     if labels is not None:
